@@ -1,0 +1,102 @@
+"""Decode a snapshot's bytes once into what its parser needs: text, JSON, XML or HTML.
+
+Decoding is where bad input is caught: a wrong charset, malformed JSON/XML, an XML entity
+bomb or external entity. Each error names the source and says what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+from xml.etree.ElementTree import Element
+
+import charset_normalizer
+from bs4 import BeautifulSoup
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError as XMLParseError
+from defusedxml.ElementTree import fromstring as safe_xml_fromstring
+
+from .errors import ParseError
+
+_CHARSET_ALIASES = {"shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932",
+                    "x-sjis": "cp932", "windows-31j": "cp932", "euc-jp": "euc_jis_2004"}
+
+
+def declared_charset(media_type: str | None, body: bytes) -> str | None:
+    """The charset the HTTP header or the document itself declares, if any."""
+    m = re.search(r"charset=[\"']?([\w.-]+)", media_type or "", re.IGNORECASE)
+    if not m:
+        m = re.search(rb"<meta[^>]+charset=[\"']?([\w.-]+)", body[:4096], re.IGNORECASE)
+        if not m:
+            m = re.search(rb"<\?xml[^>]+encoding=[\"']([\w.-]+)", body[:200], re.IGNORECASE)
+        if not m:
+            return None
+        name = m.group(1).decode("ascii", "replace")
+    else:
+        name = m.group(1)
+    return _CHARSET_ALIASES.get(name.lower(), name.lower())
+
+
+def decode(body: bytes, media_type: str | None = None, *, source: str = "?") -> str:
+    """Bytes → text: the declared charset if it decodes cleanly, else a detected one."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        return body[3:].decode("utf-8", errors="strict")
+    charset = declared_charset(media_type, body)
+    for candidate in filter(None, [charset, "utf-8"]):
+        try:
+            return body.decode(candidate)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    best = charset_normalizer.from_bytes(body).best()
+    if best is None:
+        raise ParseError(f"{source}: cannot tell the text encoding (declared {charset!r}); "
+                         "save the page again or give its charset in the manifest")
+    encoding = _CHARSET_ALIASES.get(best.encoding.lower(), best.encoding)
+    return body.decode(encoding, errors="replace")
+
+
+@dataclass
+class Document:
+    """One snapshot's body with lazily decoded views; each is computed at most once."""
+
+    body: bytes
+    media_type: str | None = None
+    url: str = ""
+    source: str = "?"
+    selectors: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def text(self) -> str:
+        return decode(self.body, self.media_type, source=self.source)
+
+    @cached_property
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text)
+        except json.JSONDecodeError as e:
+            raise ParseError(f"{self.source}: malformed JSON at line {e.lineno} column {e.colno}"
+                             f" ({e.msg}); re-fetch the source or fix the snapshot") from e
+
+    @cached_property
+    def xml(self) -> Element:
+        """Parsed without DTDs, entity expansion or network access (defusedxml)."""
+        try:
+            return safe_xml_fromstring(self.body, forbid_dtd=False, forbid_entities=True,
+                                       forbid_external=True)
+        except DefusedXmlException as e:
+            raise ParseError(f"{self.source}: XML refused ({e.__class__.__name__}: entity "
+                             "declarations and external references are not allowed)") from e
+        except XMLParseError as e:
+            raise ParseError(f"{self.source}: malformed XML ({e}); re-fetch the source "
+                             "or fix the snapshot") from e
+
+    @cached_property
+    def html(self) -> BeautifulSoup:
+        text = self.text
+        if not re.search(r"<\s*(html|body|table|div|p|dl|h1|h2)\b", text, re.IGNORECASE):
+            raise ParseError(f"{self.source}: not an HTML page (no html/body/table elements); "
+                             "re-fetch the source or check its URL")
+        return BeautifulSoup(text, "lxml")

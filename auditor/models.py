@@ -1,0 +1,193 @@
+"""Pydantic models shared by every stage: fetch → snapshot → claims → findings → store.
+
+A Claim is one thing one source says about one field of one subject, with the quote and the
+place it was read from. A Finding compares claims of the same (subject, field) across sources.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: The field vocabulary. Every claim, finding, JSON document and table uses these names.
+FIELDS: dict[str, str] = {
+    "enrollment": "Number of participants (planned or actual; qualifier says which)",
+    "follow_up": "Follow-up duration, in months",
+    "primary_outcomes": "Primary endpoints, as a list of outcome texts",
+    "secondary_outcomes": "Secondary endpoints, as a list of outcome texts",
+    "adverse_events": "Number of adverse events reported",
+    "serious_adverse_events": "Number of serious adverse events reported",
+    "status": "Recruitment / overall status (ClinicalTrials.gov vocabulary)",
+    "phase": "Trial phase, as a list such as ['1', '2']",
+    "design": "Design tags: open-label, blinded, randomised, non-randomised, single-arm, controlled",
+    "start_date": "Study start or first enrolment date (partial ISO)",
+    "completion_date": "Primary or overall completion date (partial ISO)",
+    "registration_date": "Date first registered (partial ISO)",
+    "publication_date": "Date a paper was published (partial ISO)",
+    "sponsor": "Lead sponsor",
+    "funding": "Funders named by the source",
+    "conflicts_of_interest": "Competing-interest statement",
+    "approval": "Approval type tags: conditional, time-limited, full, post-marketing obligations",
+    "approval_date": "Date of the regulatory approval (partial ISO)",
+    "indication": "Approved or studied indication",
+    "price": "Price: amount, currency, pack, effective date",
+    "identifiers": "Identifiers the source gives for itself or cites: jRCT, NCT, UMIN, DOI, PMID",
+    "sample_size_analysed": "Number of participants analysed for efficacy",
+    "publication_notices": "Corrections, retractions or expressions of concern on a paper",
+    "product_name": "Product names and aliases",
+    "claim_language": "Sentences that make efficacy claims",
+    "title": "Title of the registration, paper or notice",
+    "pipeline": "A company's development programme: region, phase, status",
+}
+
+FieldName = str
+Severity = Literal["info", "low", "medium", "high"]
+SEVERITY_ORDER: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3}
+FindingKind = Literal["mismatch", "missing", "changed", "stale", "unavailable", "overclaim"]
+UNKNOWN = "unknown"
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def digest(*parts: Any) -> str:
+    """A short stable id from JSON-able parts."""
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+class Subject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+
+
+class SourceRef(BaseModel):
+    """One source of one subject, as config.toml declares it."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    subject: str
+    kind: str
+    url: str | None = None
+    identifier: str | None = None
+    snapshot: str | None = None  # path of the saved snapshot, relative to the snapshot folder
+    selectors: dict[str, str] = Field(default_factory=dict)
+    role: str | None = None  # registry, publication, regulator, company (derived from kind if absent)
+
+
+class Snapshot(BaseModel):
+    """A saved document and where it came from. `body` is never stored in the database."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: str
+    kind: str
+    url: str
+    final_url: str | None = None
+    retrieved_at: str
+    media_type: str
+    sha256: str
+    path: str
+    provenance: Literal["verbatim", "reconstructed", "fetched"] = "fetched"
+    status: int | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    note: str | None = None
+
+
+class Reading(BaseModel):
+    """What a parser reads from a document: one field, before provenance is stamped on it."""
+
+    field: FieldName
+    value: Any
+    unit: str | None = None
+    qualifier: str | None = None  # e.g. planned/actual for enrollment; en/ja for language
+    quote: str
+    locator: str
+
+
+class Claim(Reading):
+    """A Reading with its provenance: which subject, source and snapshot it came from."""
+
+    subject: str
+    source: str
+    source_kind: str
+    role: str
+    url: str
+    snapshot_sha256: str
+
+    @property
+    def id(self) -> str:
+        return digest(self.subject, self.source, self.field, self.qualifier, self.locator,
+                      self.value, self.snapshot_sha256)
+
+    def value_text(self) -> str:
+        return render_value(self.value, self.unit)
+
+
+def render_value(value: Any, unit: str | None = None) -> str:
+    """A value as a person would write it: '7 participants', '24 months', 'JPY 55,306,737'."""
+    if value is None:
+        return UNKNOWN
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        text = f"{value:,}"
+    elif isinstance(value, float):
+        text = f"{value:g}"
+    elif isinstance(value, list):
+        text = "; ".join(render_value(v) for v in value)
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k}: {render_value(v)}" for k, v in value.items() if v is not None)
+    else:
+        text = str(value)
+    return f"{text} {unit}" if unit else text
+
+
+class FindingSource(BaseModel):
+    """One side of a finding: the claim (or the named absence) it rests on."""
+
+    source: str
+    kind: str
+    value: Any = None
+    quote: str | None = None
+    locator: str | None = None
+    url: str | None = None
+    snapshot_sha256: str | None = None
+
+
+class Finding(BaseModel):
+    subject: str
+    field: FieldName
+    kind: FindingKind
+    rule: str
+    severity: Severity
+    message: str
+    sources: list[FindingSource]
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Stable across runs for the same disagreement; a different value is a new finding."""
+        sides = sorted((s.source, json.dumps(s.value, sort_keys=True, default=str))
+                       for s in self.sources)
+        return digest(self.subject, self.field, self.rule, self.kind, sides)
+
+
+class AuditRun(BaseModel):
+    id: str
+    started_at: str
+    finished_at: str | None = None
+    config_path: str | None = None
+    offline: bool = True
+    status: Literal["running", "ok", "failed"] = "running"
+    sources: int = 0
+    claims: int = 0
+    findings_open: int = 0
+    findings_new: int = 0
+    findings_resolved: int = 0

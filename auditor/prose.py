@@ -1,0 +1,136 @@
+"""Read claims from prose: abstracts, press releases, notices. Shared by every source kind
+whose facts live in sentences rather than in labelled fields.
+
+Each reading quotes the one sentence it came from, so a reviewer can check it by eye.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .models import Reading
+from .values import (
+    design_tags, find_ids, fold, parse_duration_months, parse_int, parse_phase, squash,
+)
+
+_NUM = r"(\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|" \
+       r"thirteen|fourteen|fifteen|sixteen|eighteen|twenty|thirty|forty|fifty)"
+_DUR = r"(\d+|six|twelve|eighteen|twenty-four|thirty-six|forty-eight|one|two|three|four|five)" \
+       r"[\s-]*(?:years?|months?|weeks?|か月|ヶ月|カ月|年間?|週間?)"
+
+ENROLLMENT_PATTERNS = [
+    rf"\b{_NUM}\s+(?:patients|participants|subjects|individuals)\b(?:\s+with\s+[\w' -]+?)?"
+    r"(?:\s*\(aged[^)]*\))?\s+(?:were|received|underwent|had|enrolled)",
+    rf"(?:received|enrolled|treated|transplanted into|into the \w+ of|included|recruited)\s+"
+    rf"{_NUM}\s+(?:patients|participants|subjects)",
+    r"\bn\s*=\s*(\d+)",
+    r"(\d+)\s*(?:例|名|人)(?:の患者|に移植|を対象|が登録|を登録)",
+    r"(?:患者|被験者)\s*(\d+)\s*(?:例|名|人)",
+]
+ANALYSED_PATTERNS = [
+    rf"(?:among|of) the {_NUM} patients (?:who underwent|evaluated|assessed|analy[sz]ed)"
+    r"[^.]*?(?:efficacy|evaluation)",
+    rf"efficacy was (?:evaluated|assessed|analy[sz]ed) in {_NUM} patients",
+    r"有効性[^。]*?(\d+)\s*(?:例|名)",
+]
+FOLLOW_UP_PATTERNS = [
+    rf"(?:followed|follow-up|followed up|observed|monitored)[^.]{{0,40}}?(?:for|over|of|to)\s+"
+    rf"{_DUR}",
+    rf"{_DUR}\s+(?:of\s+)?follow-up",
+    rf"(?:over|for|at|through)\s+{_DUR}(?:\s+(?:after|post)[- ]?(?:transplant\w*|surgery))?",
+    r"(?:観察期間|追跡期間)[^。]*?(\d+\s*(?:か月|ヶ月|カ月|年|週))",
+    r"(\d+\s*(?:か月|ヶ月|カ月|年|週))間?(?:にわたり|の観察|追跡)",
+]
+AE_PATTERNS = [
+    rf"{_NUM}\s+(?:mild(?:[- ]to[- ]moderate|,? (?:or|and|to) moderate)?|moderate)?\s*"
+    r"(?:treatment-emergent\s+)?adverse events",
+    rf"{_NUM}\s+(?:mild(?:[- ]to[- ]moderate|,? (?:or|and|to) moderate)?|moderate)\s+events",
+    r"有害事象[^。]*?(\d+)\s*件",
+]
+SAE_NONE = r"\bno serious adverse events?\b|serious adverse events? (?:were|was) not|重篤な有害事象(?:は|の発現は)?(?:認められ|み?られ)?なかった|重篤な有害事象なし"
+SAE_PATTERNS = [rf"{_NUM}\s+serious adverse events?", r"重篤な有害事象[^。]*?(\d+)\s*件"]
+
+#: Words that claim more than an early, uncontrolled study can show; rules weigh them.
+CLAIM_WORDS = [
+    r"\bproven\b", r"\bprove[sd]?\b", r"\bcures?\b", r"\bcured\b", r"\bcurative\b",
+    r"demonstrated (?:efficacy|effectiveness|benefit)", r"\bbreakthrough\b",
+    r"\brestores?\b (?:motor|function|dopamine)", r"\bclinically proven\b", r"\bestablished\b",
+    r"\bhighly effective\b", r"\bsafe and effective\b", r"\bconfirm(?:s|ed)? (?:the )?efficacy",
+    r"根治", r"完治", r"治癒", r"有効性が(?:証明|確認)", r"効果が実証",
+]
+
+
+def sentences(text: str) -> list[str]:
+    """Split prose into sentences (English and Japanese full stops)."""
+    text = squash(text)
+    parts = re.split(r"(?<=[.!?。])\s+(?=[A-Z0-9\"(])|(?<=。)", text)
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+def _first(patterns: list[str], sentence: str) -> re.Match | None:
+    for pattern in patterns:
+        m = re.search(pattern, fold(sentence), re.IGNORECASE)
+        if m:
+            return m
+    return None
+
+
+def read_prose(text: str, locator: str, *, qualifier: str | None = "actual",
+               claim_language: bool = False) -> list[Reading]:
+    """Every reading in a block of prose; the first hit per field wins, in sentence order."""
+    found: dict[str, Reading] = {}
+    tags: set[str] = set()
+    tag_quotes: list[str] = []
+    ids: list[str] = []
+    id_quotes: list[str] = []
+    claims: list[Reading] = []
+    for i, sentence in enumerate(sentences(text), start=1):
+        where = f"{locator}, sentence {i}"
+
+        def add(field: str, value, unit: str | None = None, qual: str | None = None) -> None:
+            if field not in found and value is not None:
+                found[field] = Reading(field=field, value=value, unit=unit, qualifier=qual,
+                                       quote=sentence, locator=where)
+
+        m = _first(ENROLLMENT_PATTERNS, sentence)
+        if m:
+            add("enrollment", parse_int(m.group(1)), "participants", qualifier)
+        m = _first(ANALYSED_PATTERNS, sentence)
+        if m:
+            add("sample_size_analysed", parse_int(m.group(1)), "participants", "efficacy")
+        m = _first(FOLLOW_UP_PATTERNS, sentence)
+        if m:
+            add("follow_up", parse_duration_months(m.group(0)), "months")
+        if re.search(SAE_NONE, fold(sentence), re.IGNORECASE):
+            add("serious_adverse_events", 0, "events")
+        else:
+            m = _first(SAE_PATTERNS, sentence)
+            if m:
+                add("serious_adverse_events", parse_int(m.group(1)), "events")
+        m = _first(AE_PATTERNS, sentence)
+        if m and not re.search(r"serious", m.group(0), re.IGNORECASE):
+            add("adverse_events", parse_int(m.group(1)), "events")
+        phase = parse_phase(sentence)
+        if phase:
+            add("phase", phase)
+        sentence_tags = design_tags(sentence)
+        if sentence_tags:
+            tags.update(sentence_tags)
+            tag_quotes.append(sentence)
+        for ident in find_ids(sentence):
+            if ident not in ids:
+                ids.append(ident)
+                id_quotes.append(sentence)
+        if claim_language:
+            hits = [m.group(0) for p in CLAIM_WORDS for m in [re.search(p, sentence, re.I)] if m]
+            if hits:
+                claims.append(Reading(field="claim_language", value=hits, quote=sentence,
+                                      locator=where))
+    readings = list(found.values())
+    if tags:
+        readings.append(Reading(field="design", value=sorted(tags), quote=" … ".join(tag_quotes),
+                                locator=locator))
+    if ids:
+        readings.append(Reading(field="identifiers", value=ids, qualifier="cited",
+                                quote=" … ".join(dict.fromkeys(id_quotes)), locator=locator))
+    return readings + claims

@@ -1,0 +1,59 @@
+"""One module per source kind. Each module defines:
+
+- ``KIND``: its name in config.toml (``kind = "jrct"``);
+- ``ROLE``: registry, publication, regulator or company;
+- ``parse(doc: Document) -> list[Reading]``: every field it can read, each with quote and locator;
+- ``detect(doc: Document) -> bool``: whether a document looks like this kind (for `compare`).
+
+A field the parser cannot read is simply absent, or a Reading with value None ("unknown"):
+never a guess.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from ..documents import Document
+from ..errors import ConfigError
+from ..models import Reading
+
+#: kind → module name. Order matters for detection: most specific first.
+KINDS: dict[str, str] = {
+    "ctgov": "ctgov",
+    "crossref": "crossref",
+    "europepmc": "europepmc",
+    "pubmed": "pubmed",
+    "ictrp": "ictrp",
+    "jrct": "jrct",
+    "mhlw": "mhlw",
+    "pmda": "pmda",
+    "page": "page",
+}
+
+ROLES = ("registry", "publication", "regulator", "company")
+
+
+def module(kind: str) -> ModuleType:
+    if kind not in KINDS:
+        raise ConfigError(f"unknown source kind {kind!r}; use one of: {', '.join(KINDS)}")
+    return importlib.import_module(f"{__name__}.{KINDS[kind]}")
+
+
+def role_of(kind: str) -> str:
+    return module(kind).ROLE
+
+
+def parse(kind: str, doc: Document) -> list[Reading]:
+    return module(kind).parse(doc)
+
+
+def detect(doc: Document) -> str | None:
+    """The kind of a document whose kind was not given, or None."""
+    for kind in KINDS:
+        try:
+            if module(kind).detect(doc):
+                return kind
+        except Exception:  # a detector that chokes on a foreign format just says no
+            continue
+    return None

@@ -1,0 +1,309 @@
+"""Value parsers shared by every source: numbers (Japanese too), durations, dates, money,
+status and phase vocabularies, design tags and identifiers.
+
+Each parser returns None when it cannot read its input: the caller records "unknown",
+never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+# --- text -----------------------------------------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """NFKC-fold: full-width digits, letters and commas become ASCII; ヶ stays."""
+    return unicodedata.normalize("NFKC", text or "").replace("\u3000", " ")
+
+
+def squash(text: str) -> str:
+    """Collapse runs of whitespace (HTML text nodes are full of them)."""
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+                 "七": 7, "八": 8, "九": 9}
+_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
+_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+                 "fourteen": 14, "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20,
+                 "twenty-four": 24, "thirty": 30, "thirty-six": 36, "forty-eight": 48}
+
+
+def kanji_to_int(text: str) -> int | None:
+    """Read small kanji numerals such as 七 or 二十四; None if any character is not one."""
+    if not text or any(c not in _KANJI_DIGITS and c not in _KANJI_UNITS for c in text):
+        return None
+    total, current = 0, 0
+    for c in text:
+        if c in _KANJI_DIGITS:
+            current = current * 10 + _KANJI_DIGITS[c] if current else _KANJI_DIGITS[c]
+        else:
+            total += (current or 1) * _KANJI_UNITS[c]
+            current = 0
+    return total + current
+
+
+_NUMBER = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?")
+
+
+def parse_number(text: str) -> float | None:
+    """The first number in text: '55,306,737円' → 55306737, '７例' → 7, '二十四か月' → 24."""
+    folded = fold(text)
+    m = _NUMBER.search(folded)
+    if m:
+        whole = int(m.group(1).replace(",", ""))
+        return float(f"{whole}.{m.group(2)}") if m.group(2) else float(whole)
+    kanji = re.search(r"[〇零一二三四五六七八九十百千]+", folded)
+    if kanji:
+        value = kanji_to_int(kanji.group(0))
+        return float(value) if value is not None else None
+    word = re.search(r"\b(" + "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True)) + r")\b",
+                     folded.lower())
+    return float(_WORD_NUMBERS[word.group(1)]) if word else None
+
+
+def parse_int(text: str) -> int | None:
+    number = parse_number(text)
+    if number is None or number != int(number):
+        return None
+    return int(number)
+
+
+# --- durations ------------------------------------------------------------------------------
+
+_DURATION_UNITS: list[tuple[str, float]] = [
+    (r"years?|yrs?|年間?", 12.0),
+    (r"months?|mos?|か月|カ月|ヶ月|ケ月|箇月|ヵ月|ｹ月|月間", 1.0),
+    (r"weeks?|wks?|週間?", 12.0 / 52.0),
+    (r"days?|日間", 12.0 / 365.0),
+]
+_DURATION = re.compile(
+    r"(\d+(?:\.\d+)?|[〇一二三四五六七八九十百]+|"
+    + "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True))
+    + r")[\s-]*(" + "|".join(u for u, _ in _DURATION_UNITS) + r")",
+    re.IGNORECASE,
+)
+
+
+def parse_duration_months(text: str) -> float | None:
+    """A duration in months: '24 months', '2 years', '104 weeks', '24か月', '２年間' → 24 (≈)."""
+    m = _DURATION.search(fold(text))
+    if not m:
+        return None
+    raw = m.group(1)
+    amount = float(raw) if raw[0].isdigit() else (
+        kanji_to_int(raw) if raw[0] in _KANJI_DIGITS or raw[0] in _KANJI_UNITS
+        else _WORD_NUMBERS.get(raw.lower()))
+    if amount is None:
+        return None
+    unit = m.group(2).lower()
+    for pattern, factor in _DURATION_UNITS:
+        if re.fullmatch(pattern, unit, re.IGNORECASE):
+            return round(float(amount) * factor, 2)
+    return None
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+_ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925, "R": 2018, "H": 1988, "S": 1925}
+_MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december"], start=1)}
+_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
+
+
+def _iso(year: int, month: int | None = None, day: int | None = None) -> str | None:
+    try:
+        if day:
+            return date(year, month or 1, day).isoformat()
+        if month:
+            date(year, month, 1)
+            return f"{year:04d}-{month:02d}"
+        return f"{year:04d}" if 1800 < year < 2200 else None
+    except ValueError:
+        return None
+
+
+def parse_date(text: str) -> str | None:
+    """A partial ISO date from ISO, English, Japanese (年月日) or era (令和8年5月20日) text."""
+    t = fold(text).strip()
+    m = re.search(r"(令和|平成|昭和)\s*(元|\d{1,2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?", t)
+    if m:
+        year = _ERAS[m.group(1)] + (1 if m.group(2) == "元" else int(m.group(2)))
+        return _iso(year, int(m.group(3)), int(m.group(4)) if m.group(4) else None)
+    m = re.search(r"\b([RHS])\s*(\d{1,2})\.(\d{1,2})\.(\d{1,2})\b", t)
+    if m:
+        return _iso(_ERAS[m.group(1)] + int(m.group(2)), int(m.group(3)), int(m.group(4)))
+    m = re.search(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?", t)
+    if m:
+        return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
+    m = re.search(r"\b(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?\b", t)
+    if m:
+        return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
+    low = t.lower()
+    m = re.search(r"\b(\d{1,2})\s+([a-z]{3,9})\.?,?\s+(\d{4})\b", low)
+    if m and m.group(2) in _MONTHS:
+        return _iso(int(m.group(3)), _MONTHS[m.group(2)], int(m.group(1)))
+    m = re.search(r"\b([a-z]{3,9})\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})\b", low)
+    if m and m.group(1) in _MONTHS:
+        return _iso(int(m.group(3)), _MONTHS[m.group(1)], int(m.group(2)) if m.group(2) else None)
+    m = re.fullmatch(r"(\d{4})", t)
+    return _iso(int(m.group(1))) if m else None
+
+
+def date_parts_to_iso(parts: list[int]) -> str | None:
+    """Crossref's {"date-parts": [[2025, 4, 16]]} → '2025-04-16'."""
+    if not parts or not parts[0]:
+        return None
+    return _iso(*[int(p) for p in parts[:3]])
+
+
+# --- money ----------------------------------------------------------------------------------
+
+
+def parse_money(text: str) -> tuple[int, str] | None:
+    """(amount, ISO currency) from '55,306,737円', '¥55,306,737', 'JPY 55,306,737', '$1,200'."""
+    t = fold(text)
+    amount = parse_number(t)
+    if amount is None:
+        return None
+    if re.search(r"円|¥|\bJPY\b|\byen\b", t, re.IGNORECASE):
+        currency = "JPY"
+    elif re.search(r"\$|\bUSD\b", t):
+        currency = "USD"
+    elif re.search(r"€|\bEUR\b", t):
+        currency = "EUR"
+    else:
+        return None
+    return int(amount), currency
+
+
+# --- vocabularies ---------------------------------------------------------------------------
+
+STATUSES = ("NOT_YET_RECRUITING", "RECRUITING", "ENROLLING_BY_INVITATION", "ACTIVE_NOT_RECRUITING",
+            "SUSPENDED", "TERMINATED", "COMPLETED", "WITHDRAWN", "UNKNOWN")
+_STATUS_WORDS: list[tuple[str, str]] = [
+    (r"not yet recruiting|pending|募集前|未募集", "NOT_YET_RECRUITING"),
+    (r"enrolling by invitation", "ENROLLING_BY_INVITATION"),
+    (r"active,? not recruiting|not recruiting|recruitment (?:complete|closed)|募集終了|"
+     r"募集中断|追跡中|実施中", "ACTIVE_NOT_RECRUITING"),
+    (r"\brecruiting\b|募集中", "RECRUITING"),
+    (r"suspended|中断", "SUSPENDED"),
+    (r"terminated|中止", "TERMINATED"),
+    (r"withdrawn|取下げ|取り下げ", "WITHDRAWN"),
+    (r"complete[d]?|研究終了|試験終了|終了", "COMPLETED"),
+]
+
+
+def normalize_status(text: str) -> str | None:
+    """Registry status words (English or Japanese) → ClinicalTrials.gov's vocabulary."""
+    t = fold(text).strip()
+    upper = t.upper().replace(" ", "_").replace(",", "")
+    if upper in STATUSES:
+        return upper
+    for pattern, status in _STATUS_WORDS:
+        if re.search(pattern, t, re.IGNORECASE):
+            return status
+    return None
+
+
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
+
+
+def parse_phase(text: str) -> list[str] | None:
+    """'Phase I/II', 'PHASE1, PHASE2', '第1/2相', 'Phase 1/2a' → ['1', '2']; 'NA' → []."""
+    t = fold(text).lower()
+    if re.fullmatch(r"\s*(n/?a|not applicable)\s*", t):
+        return []
+    phases: set[str] = set()
+    for m in re.finditer(r"(?:phase|第)\s*([0-4]|iv|iii|ii|i)(?:[a-b])?"
+                         r"((?:\s*[/,&-]\s*(?:phase\s*)?(?:[0-4]|iv|iii|ii|i)[a-b]?)*)", t):
+        for token in [m.group(1), *re.findall(r"(iv|iii|ii|i|[0-4])", m.group(2) or "")]:
+            phases.add(_ROMAN.get(token, token))
+    if "early_phase1" in t or "early phase 1" in t:
+        phases.add("1")
+    return sorted(phases) or None
+
+
+#: Design tags and the words that signal them (English and Japanese).
+DESIGN_WORDS: dict[str, str] = {
+    "open-label": r"open[- ]label|non[- ]?blind|unblinded|masking:? none|\bnone \(open label\)|"
+                  r"非盲検|オープン",
+    "blinded": r"(?<!non-)(?<!non)\b(?:single|double|triple|quadruple)[- ]blind|\bblinded\b|"
+               r"masked|盲検(?<!非盲検)",
+    "randomised": r"(?<!non-)(?<!non)\brandomi[sz]ed\b|ランダム化(?!なし)|無作為化",
+    "non-randomised": r"non[- ]?randomi[sz]ed|非ランダム化|非無作為化",
+    "single-arm": r"single[- ](?:arm|group)|単群|uncontrolled",
+    "controlled": r"(?<!un)controlled|placebo|対照(?:群)?あり|比較対照",
+}
+
+
+def design_tags(text: str) -> list[str]:
+    """Design tags a text states; the Japanese '非盲検' counts as open-label, not blinded."""
+    t = fold(text)
+    tags = {tag for tag, pattern in DESIGN_WORDS.items() if re.search(pattern, t, re.IGNORECASE)}
+    if "open-label" in tags and re.search(r"非盲検", t) and not re.search(r"(?<!非)盲検", t):
+        tags.discard("blinded")
+    if "non-randomised" in tags and not re.search(r"(?<!non-)(?<!non)\brandomi[sz]ed|(?<!非)"
+                                                  r"ランダム化", t, re.IGNORECASE):
+        tags.discard("randomised")
+    return sorted(tags)
+
+
+# --- identifiers ----------------------------------------------------------------------------
+
+ID_PATTERNS: dict[str, str] = {
+    "NCT": r"\bNCT\d{8}\b",
+    "jRCT": r"\bjRCT[a-z]?\d{10}\b",
+    "UMIN": r"\bUMIN\d{9}\b",
+    "JMA": r"\bJMA-IIA\d{5}\b",
+    "ISRCTN": r"\bISRCTN\d{8}\b",
+    "EUCTR": r"\b\d{4}-\d{6}-\d{2}\b",
+    "DOI": r"\b10\.\d{4,9}/[^\s\"<>,;]+[^\s\"<>,;.)]",
+}
+
+
+def find_ids(text: str) -> list[str]:
+    """Registry ids and DOIs in a text, normalized: 'DOI:10.1038/…' keeps the DOI prefix."""
+    found: list[str] = []
+    t = fold(text)
+    for kind, pattern in ID_PATTERNS.items():
+        for m in re.finditer(pattern, t, re.IGNORECASE if kind == "DOI" else 0):
+            ident = f"DOI:{m.group(0).lower()}" if kind == "DOI" else m.group(0)
+            if kind == "EUCTR":
+                ident = f"EUCTR{ident}"
+            if ident not in found:
+                found.append(ident)
+    return found
+
+
+def normalize_id(ident: str) -> str:
+    """Canonical form for comparing ids: DOIs lower-case with a DOI: prefix, PMIDs as PMID:n."""
+    s = fold(ident).strip()
+    if re.match(r"(?i)^(doi:|https?://(dx\.)?doi\.org/)", s):
+        return "DOI:" + re.sub(r"(?i)^(doi:|https?://(dx\.)?doi\.org/)", "", s).lower()
+    if s.startswith("10."):
+        return "DOI:" + s.lower()
+    if re.match(r"(?i)^pmid:?\s*\d+$", s):
+        return "PMID:" + re.sub(r"\D", "", s)
+    return s
+
+
+# --- outcomes -------------------------------------------------------------------------------
+
+_TIMEFRAME = re.compile(
+    r"\b(?:at|over|for|up to|through|during|after)?\s*\d+\s*(?:years?|months?|weeks?|days?)"
+    r"(?:\s*(?:after|post)[- ]?\w+)?|\d+\s*(?:か月|ヶ月|カ月|週|年)間?(?:後)?", re.IGNORECASE)
+
+
+def normalize_outcome(text: str) -> str:
+    """Outcome text for fuzzy matching: folded, lower-case, time frames and punctuation gone."""
+    t = _TIMEFRAME.sub(" ", fold(text).lower())
+    t = re.sub(r"[^\w\s]", " ", t)
+    return squash(t)
