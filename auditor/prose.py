@@ -50,6 +50,15 @@ AE_PATTERNS = [
 SAE_NONE = r"\bno serious adverse events?\b|serious adverse events? (?:were|was) not|重篤な有害事象(?:は|の発現は)?(?:認められ|み?られ)?なかった|重篤な有害事象なし"
 SAE_PATTERNS = [rf"{_NUM}\s+serious adverse events?", r"重篤な有害事象[^。]*?(\d+)\s*件"]
 
+OUTCOME_PATTERNS = {
+    "primary_outcomes": r"(?:the\s+)?primary\s+(?:outcomes?|end\s?points?)\s+(?:was|were|is|are|"
+                        r"included|comprised)\s+(?:the\s+)?(.+?)(?:;|\.\s|\.$|,\s+(?:and\s+)?"
+                        r"(?:the\s+)?secondary|$)|主要評価項目は(.+?)(?:であ|とし|。|、副次)",
+    "secondary_outcomes": r"(?:the\s+)?secondary\s+(?:outcomes?|end\s?points?)\s+(?:was|were|is|"
+                          r"are|included|comprised)\s+(?:the\s+)?(.+?)(?:;|\.\s|\.$|$)|"
+                          r"副次評価項目は(.+?)(?:であ|とし|。)",
+}
+
 #: Words that claim more than an early, uncontrolled study can show; rules weigh them.
 CLAIM_WORDS = [
     r"\bproven\b", r"\bprove[sd]?\b", r"\bcures?\b", r"\bcured\b", r"\bcurative\b",
@@ -92,6 +101,10 @@ def read_prose(text: str, locator: str, *, qualifier: str | None = "actual",
                 found[field] = Reading(field=field, value=value, unit=unit, qualifier=qual,
                                        quote=sentence, locator=where)
 
+        for outcome_field, pattern in OUTCOME_PATTERNS.items():
+            m = re.search(pattern, fold(sentence), re.IGNORECASE)
+            if m:
+                add(outcome_field, [squash(m.group(1) or m.group(2))])
         m = _first(ENROLLMENT_PATTERNS, sentence)
         if m:
             add("enrollment", parse_int(m.group(1)), "participants", qualifier)

@@ -153,13 +153,37 @@ def parse_date(text: str) -> str | None:
     m = re.search(r"\b([a-z]{3,9})\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})\b", low)
     if m and m.group(1) in _MONTHS:
         return _iso(int(m.group(3)), _MONTHS[m.group(1)], int(m.group(2)) if m.group(2) else None)
+    # PubMed and Europe PMC write year first: '2025 Apr 16', '2025 May'
+    m = re.search(r"\b(\d{4})\s+([a-z]{3,9})\.?(?:\s+(\d{1,2}))?\b", low)
+    if m and m.group(2) in _MONTHS:
+        return _iso(int(m.group(1)), _MONTHS[m.group(2)], int(m.group(3)) if m.group(3) else None)
     m = re.fullmatch(r"(\d{4})", t)
     return _iso(int(m.group(1))) if m else None
 
 
-def date_parts_to_iso(parts: list[int]) -> str | None:
-    """Crossref's {"date-parts": [[2025, 4, 16]]} → '2025-04-16'."""
-    if not parts or not parts[0]:
+def parse_day_first_date(text: str) -> str | None:
+    """Registry exports that write dates day first (WHO ICTRP: '23/03/2017' is 23 March).
+
+    Also reads compact '20170323' and anything parse_date reads. An impossible day-first date
+    ('03/23/2017') gives None rather than a month-first guess.
+    """
+    t = fold(text).strip()
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?", t)
+    if m:
+        return _iso(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", t)
+    if m:
+        return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    return parse_date(t)
+
+
+def date_parts_to_iso(parts: list) -> str | None:
+    """Crossref's {"date-parts": [[2025, 4, 16]]} (or the inner [2025, 4, 16]) → '2025-04-16';
+    None for [[null]] and other unreadable parts."""
+    if parts and isinstance(parts[0], list):
+        parts = parts[0]
+    if not parts or not all(isinstance(p, int) or (isinstance(p, str) and p.isdigit())
+                            for p in parts[:3]):
         return None
     return _iso(*[int(p) for p in parts[:3]])
 
@@ -219,7 +243,7 @@ _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
 def parse_phase(text: str) -> list[str] | None:
     """'Phase I/II', 'PHASE1, PHASE2', '第1/2相', 'Phase 1/2a' → ['1', '2']; 'NA' → []."""
     t = fold(text).lower()
-    if re.fullmatch(r"\s*(n/?a|not applicable)\s*", t):
+    if re.fullmatch(r"\s*(n/?a|not applicable|該当せず|該当なし)\s*", t):
         return []
     phases: set[str] = set()
     for m in re.finditer(r"(?:phase|第)\s*([0-4]|iv|iii|ii|i)(?:[a-b])?"
@@ -234,13 +258,15 @@ def parse_phase(text: str) -> list[str] | None:
 #: Design tags and the words that signal them (English and Japanese).
 DESIGN_WORDS: dict[str, str] = {
     "open-label": r"open[- ]label|non[- ]?blind|unblinded|masking:? none|\bnone \(open label\)|"
-                  r"非盲検|オープン",
+                  r"非盲検|オープン|masking not used",
     "blinded": r"(?<!non-)(?<!non)\b(?:single|double|triple|quadruple)[- ]blind|\bblinded\b|"
                r"masked|盲検(?<!非盲検)",
     "randomised": r"(?<!non-)(?<!non)\brandomi[sz]ed\b|ランダム化(?!なし)|無作為化",
     "non-randomised": r"non[- ]?randomi[sz]ed|非ランダム化|非無作為化",
-    "single-arm": r"single[- ](?:arm|group)|単群|uncontrolled",
-    "controlled": r"(?<!un)controlled|placebo|対照(?:群)?あり|比較対照",
+    "single-arm": r"single[- ](?:arm|group)|単群|uncontrolled|single assignment|単一群|非対照",
+    "controlled": r"(?<!un)controlled|placebo|対照(?:群)?あり|比較対照|"
+                  r"\b(?:active|dose[- ]comparison|historical|no[- ]treatment) control\b|"
+                  r"プラセボ対照|実薬(?:\(治療\))?対照|用量比較|無治療対照|標準治療対照",
 }
 
 
@@ -307,3 +333,41 @@ def normalize_outcome(text: str) -> str:
     t = _TIMEFRAME.sub(" ", fold(text).lower())
     t = re.sub(r"[^\w\s]", " ", t)
     return squash(t)
+
+
+# --- regulatory vocabulary ------------------------------------------------------------------
+
+#: Approval tags and the words that signal them (English and Japanese).
+APPROVAL_WORDS: dict[str, str] = {
+    "conditional": r"\bconditional(?:ly)?\b|条件(?:及び|・|付き?|と)?期限付き?|条件付き?承認",
+    "time-limited": r"time[- ]limited|期限付き?|(?:conditional|条件)[^.。]{0,20}(?:and|及び|・)"
+                    r"\s*(?:time[- ]limited|期限)",
+    "full": r"\bfull (?:marketing )?approval\b|\bfully approved\b|本承認|通常承認",
+    "post-marketing obligations": r"post[- ]marketing (?:clinical )?(?:stud(?:y|ies)|"
+                                  r"obligations?|requirements?|commitments?|surveillance|trials?)|"
+                                  r"製造販売後(?:臨床試験|調査|承認条件)|承認条件",
+}
+
+
+def approval_tags(text: str) -> list[str]:
+    """Approval tags a text states: '条件及び期限付承認' → ['conditional', 'time-limited']."""
+    t = fold(text)
+    return sorted(tag for tag, pattern in APPROVAL_WORDS.items()
+                  if re.search(pattern, t, re.IGNORECASE))
+
+
+_PACK_UNITS = {"バイアル": "vial", "vials?": "vial", "瓶": "bottle", "bottles?": "bottle",
+               "袋": "bag", "bags?": "bag", "キット": "kit", "kits?": "kit",
+               "シリンジ": "syringe", "syringes?": "syringe", "管": "ampoule",
+               "ampoules?": "ampoule"}
+
+
+def parse_pack(text: str) -> str | None:
+    """A pack as '18 vials' from '18バイアル1組', '１８バイアル１組', '18-vial set', '1 vial'."""
+    t = fold(text)
+    for pattern, unit in _PACK_UNITS.items():
+        m = re.search(rf"(\d+)\s*-?\s*(?:{pattern})", t, re.IGNORECASE)
+        if m:
+            n = int(m.group(1))
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return None

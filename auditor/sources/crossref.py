@@ -17,6 +17,10 @@ from ..values import date_parts_to_iso, normalize_id, squash
 KIND = "crossref"
 ROLE = "publication"
 API = "https://api.crossref.org/works/{doi}"
+#: relation types that link a paper to a notice about it → the notice type update-to uses
+RELATION_NOTICES = {"is-retracted-by": "retraction", "has-retraction": "retraction",
+                    "is-corrected-by": "correction", "has-correction": "correction",
+                    "has-expression-of-concern": "expression_of_concern"}
 
 
 def detect(doc: Document) -> bool:
@@ -44,31 +48,19 @@ def parse(doc: Document) -> list[Reading]:
         readings.append(Reading(
             field="identifiers", value=ids, qualifier="self",
             quote=f"DOI {doi}" + (f"; clinical-trial-number {', '.join(trials)}" if trials else ""),
-            locator="message.DOI, message.clinical-trial-number"))
-    for key in ("published", "published-print", "published-online", "issued"):
-        parts = (msg.get(key) or {}).get("date-parts")
-        if parts and date_parts_to_iso(parts):
-            readings.append(Reading(field="publication_date", value=date_parts_to_iso(parts),
-                                    quote=f"{key}: {parts}", locator=f"message.{key}"))
-            break
+            locator="message.DOI" + (", message.clinical-trial-number" if trials else "")))
+    dates = [(key, (msg.get(key) or {}).get("date-parts")) for key in
+             ("published", "published-print", "published-online", "issued") if msg.get(key)]
+    readable = [(key, parts) for key, parts in dates if date_parts_to_iso(parts or [])]
+    if dates:  # a date that is there but unreadable (e.g. [[null]]) is "unknown"
+        key, parts = (readable or dates)[0]
+        readings.append(Reading(field="publication_date", value=date_parts_to_iso(parts or []),
+                                quote=f"{key}: {parts}", locator=f"message.{key}"))
     funders = [f.get("name") for f in msg.get("funder", []) if f.get("name")]
     if funders:
         readings.append(Reading(field="funding", value=funders, quote="; ".join(funders),
                                 locator="message.funder[].name"))
-    notices = [
-        {"type": u.get("type"), "doi": u.get("DOI"),
-         "date": date_parts_to_iso((u.get("updated") or {}).get("date-parts") or [])}
-        for u in msg.get("update-to", [])
-    ]
-    relation = msg.get("relation") or {}
-    for rel_type in ("is-retracted-by", "has-retraction", "is-corrected-by", "has-correction",
-                     "has-expression-of-concern"):
-        for rel in relation.get(rel_type, []):
-            notices.append({"type": rel_type, "doi": rel.get("id"), "date": None})
-    if notices:
-        readings.append(Reading(field="publication_notices", value=notices,
-                                quote="; ".join(f"{n['type']} {n['doi']}" for n in notices),
-                                locator="message.update-to / message.relation"))
+    readings += _notices(msg)
     abstract = msg.get("abstract")
     if abstract:
         text = re.sub(r"^Abstract\s+", "", squash(BeautifulSoup(abstract, "lxml").get_text(" ")))
@@ -76,3 +68,40 @@ def parse(doc: Document) -> list[Reading]:
     if title:
         readings.append(Reading(field="title", value=title, quote=title, locator="message.title"))
     return readings
+
+
+def _notices(msg: dict) -> list[Reading]:
+    """Corrections, retractions and expressions of concern, each as {type, doi, updates, date}:
+    `doi` is the notice, `updates` the paper it is about.
+
+    Crossref puts ``update-to`` on the notice (pointing back at the paper) and, since it took
+    in Retraction Watch, ``updated-by`` on the paper; ``relation`` links either way.
+    """
+    own = normalize_id(msg["DOI"]) if msg.get("DOI") else None
+    notices: list[dict] = []
+    keys: list[str] = []
+
+    def add(kind: str | None, notice: str | None, paper: str | None, updated: dict | None,
+            key: str) -> None:
+        notices.append({"type": kind, "doi": normalize_id(notice) if notice else None,
+                        "updates": normalize_id(paper) if paper else None,
+                        "date": date_parts_to_iso((updated or {}).get("date-parts") or [])})
+        if key not in keys:
+            keys.append(key)
+
+    for u in msg.get("update-to") or []:
+        add(u.get("type"), msg.get("DOI"), u.get("DOI"), u.get("updated"), "message.update-to")
+    for u in msg.get("updated-by") or []:
+        add(u.get("type"), u.get("DOI"), msg.get("DOI"), u.get("updated"), "message.updated-by")
+    relation = msg.get("relation") or {}
+    for rel_type, kind in RELATION_NOTICES.items():
+        for rel in relation.get(rel_type) or []:
+            seen = {(n["type"], n["doi"]) for n in notices}
+            if (kind, normalize_id(rel.get("id") or "")) not in seen:  # updated-by said it
+                add(kind, rel.get("id"), msg.get("DOI"), None, f"message.relation.{rel_type}")
+    if not notices:
+        return []
+    quote = "; ".join(f"{n['type']} {n['doi'] or '?'}"
+                      + (f" of {n['updates']}" if n["updates"] != own else "") for n in notices)
+    return [Reading(field="publication_notices", value=notices, quote=quote,
+                    locator=", ".join(keys))]

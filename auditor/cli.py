@@ -1,0 +1,154 @@
+"""The command line: each command is a thin call into the library.
+
+Exit codes: 0 no open finding at or above --fail-on; 1 some are; 2 an error (bad config,
+missing or malformed snapshot, ...), in which case the database is left as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, store
+from .audit import compare_documents, run_audit
+from .config import Config, load_config
+from .errors import AuditorError
+from .models import FIELDS, SEVERITY_ORDER, Finding
+from .report import claims_json, comparison_table, findings_json, findings_table, summary_line
+
+
+class AuditorGroup(click.Group):
+    """Turns AuditorError into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AuditorError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=AuditorGroup)
+@click.version_option(__version__, prog_name="auditor")
+def cli() -> None:
+    """Check that trial registries, papers, regulators and companies tell the same story."""
+
+
+def _config(path: str) -> Config:
+    return load_config(path)
+
+
+config_option = click.option("--config", "config_path", default="config.toml",
+                             show_default=True, type=click.Path(dir_okay=False),
+                             help="The config file naming subjects and their sources.")
+
+
+@cli.command()
+@config_option
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="SQLite database to write (default: [auditor] database in config).")
+@click.option("--offline/--fetch", default=True, show_default=True,
+              help="Replay saved snapshots (default) or fetch every source first.")
+@click.option("--fail-on", type=click.Choice(list(SEVERITY_ORDER)),
+              help="Exit 1 when an open finding is at or above this severity "
+                   "(default: [auditor] fail_on in config).")
+@click.option("--new-only", is_flag=True,
+              help="Count only findings that are new in this run for the exit code (cron).")
+@click.option("--subject", "subjects", multiple=True, help="Audit only this subject.")
+@click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (cron).")
+def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | None,
+          new_only: bool, subjects: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+    """Audit every subject in config.toml and record findings in SQLite."""
+    config = _config(config_path)
+    db = store.open_db(db_path or config.database_path)
+    failures: dict[str, str] = {}
+    if not offline:
+        from .fetch import fetch_sources
+
+        results = fetch_sources(config, progress=None if not quiet else False)
+        failures = {r.source: r.error or "failed" for r in results if r.status == "failed"}
+    result = run_audit(config, db, offline=offline, failures=failures,
+                       subject_ids=list(subjects) or None)
+    threshold = SEVERITY_ORDER[fail_on or config.auditor.fail_on]
+    counted = [f for f in result.findings if not new_only or f.id in result.new]
+    failing = [f for f in counted if SEVERITY_ORDER[f.severity] >= threshold]
+    if as_json:
+        click.echo(json.dumps(findings_json(result.findings, result.claims), indent=2,
+                              ensure_ascii=False, default=str))
+    elif not quiet:
+        for subject in {c.subject for c in result.comparisons}:
+            click.echo(comparison_table([c for c in result.comparisons if c.subject == subject]))
+            click.echo()
+        click.echo(findings_table(result.findings, new=set(result.new)))
+        click.echo()
+        click.echo(summary_line(result, db_path or config.database_path))
+    sys.exit(1 if failing else 0)
+
+
+def _parse_source_args(args: tuple[str, ...]) -> list[tuple[str | None, Path]]:
+    from . import sources
+
+    out = []
+    for arg in args:
+        kind, sep, rest = arg.partition(":")
+        if sep and kind in sources.KINDS:
+            out.append((kind, Path(rest)))
+        else:
+            out.append((None, Path(arg)))
+    return out
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"findings": [...], "claims": [...]} (shape documented in README).')
+@click.option("--fail-on", type=click.Choice(list(SEVERITY_ORDER)), default="medium",
+              show_default=True, help="Exit 1 when a finding is at or above this severity.")
+def compare(sources: tuple[str, ...], as_json: bool, fail_on: str) -> None:
+    """Compare two or more snapshot files: PATH, or KIND:PATH when the format is ambiguous."""
+    if len(sources) < 2:
+        raise AuditorError("compare needs at least two sources; give two snapshot files")
+    claims, findings, comparisons = compare_documents(_parse_source_args(sources))
+    if as_json:
+        click.echo(json.dumps(findings_json(findings, claims), indent=2, ensure_ascii=False,
+                              default=str))
+    else:
+        click.echo(comparison_table(comparisons))
+        click.echo()
+        click.echo(findings_table(findings))
+    sys.exit(1 if any(SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[fail_on]
+                      for f in findings) else 0)
+
+
+@cli.command("findings")
+@config_option
+@click.option("--db", "db_path", type=click.Path(dir_okay=False))
+@click.option("--status", type=click.Choice(["open", "resolved", "all"]), default="open",
+              show_default=True)
+@click.option("--subject", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def findings_cmd(config_path: str, db_path: str | None, status: str, subject: str | None,
+                 as_json: bool) -> None:
+    """List findings recorded in the database."""
+    path = db_path or _config(config_path).database_path
+    if not Path(path).exists():
+        raise AuditorError(f"{path}: no audit database yet; run `auditor audit` first")
+    rows = store.findings(store.open_db(path), status=None if status == "all" else status,
+                          subject=subject)
+    if as_json:
+        click.echo(json.dumps({"findings": rows}, indent=2, ensure_ascii=False, default=str))
+        return
+    click.echo(findings_table([Finding(**{k: r[k] for k in Finding.model_fields})
+                               for r in rows]))
+
+
+@cli.command()
+def fields() -> None:
+    """Print the field vocabulary used in claims, findings and the database."""
+    for name, text in FIELDS.items():
+        click.echo(f"{name:24} {text}")

@@ -1,0 +1,120 @@
+"""The diff engine: group one subject's claims by field, run the rules, and compare this
+audit's claims with the previous audit's to report what changed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .config import Config
+from .models import Claim, Finding, FindingSource, Subject, render_value
+from .rules import RULES, Context, clusters
+
+
+@dataclass
+class Comparison:
+    """One (subject, field) row: every source's value and whether they agree."""
+
+    subject: str
+    field: str
+    verdict: str  # agree, disagree, single-source, unknown
+    values: dict[str, str]
+
+
+def run_rules(subject: Subject, claims: list[Claim], config: Config | None = None
+              ) -> list[Finding]:
+    findings: dict[str, Finding] = {}
+    for name, r in RULES.items():
+        settings = config.rule(name) if config else None
+        if settings is not None and not settings.enabled:
+            continue
+        ctx = Context(subject=subject, claims=claims,
+                      threshold=settings.threshold if settings else None,
+                      severity=(settings.severity if settings and settings.severity else ""))
+        for f in r.check(ctx):
+            findings.setdefault(f.id, f)
+    return sorted(findings.values(), key=lambda f: (f.field, f.rule, f.message))
+
+
+def compare_fields(subject: Subject, claims: list[Claim]) -> list[Comparison]:
+    """A field-by-source table, the backbone of reports and `auditor compare`."""
+    rows = []
+    by_field: dict[str, list[Claim]] = {}
+    for c in claims:
+        by_field.setdefault(c.field, []).append(c)
+    for field, group in sorted(by_field.items()):
+        values: dict[str, str] = {}
+        for c in group:
+            text = c.value_text()
+            if c.qualifier and field in ("enrollment", "price", "identifiers"):
+                text = f"{text} ({c.qualifier})"
+            values[c.source] = "; ".join(dict.fromkeys(filter(None, [values.get(c.source), text])))
+        known = [c for c in group if c.value is not None]
+        sources = {c.source for c in known}
+        if not known:
+            verdict = "unknown"
+        elif len(sources) == 1:
+            verdict = "single-source"
+        else:
+            first = {}
+            for c in known:
+                first.setdefault(c.source, c)
+            groups = clusters(list(first.values()), _loosely_equal)
+            verdict = "agree" if len(groups) == 1 else "differ"
+        rows.append(Comparison(subject.id, field, verdict, values))
+    return rows
+
+
+def _loosely_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, float | int) and isinstance(b, float | int):
+        return abs(a - b) <= 0.05 * max(abs(a), abs(b), 1e-9)
+    if isinstance(a, list) and isinstance(b, list):
+        return sorted(map(str, a)) == sorted(map(str, b))
+    return a == b
+
+
+def changes(subject: str, previous: list[Claim], current: list[Claim]) -> list[Finding]:
+    """Field-level changes of each source since the previous audit, with both quotes."""
+    def key(c: Claim) -> tuple[str, str, str]:
+        return (c.source, c.field, c.qualifier or "")
+
+    def group(claims: list[Claim]) -> dict[tuple[str, str, str], list[Claim]]:
+        out: dict[tuple[str, str, str], list[Claim]] = {}
+        for c in claims:
+            out.setdefault(key(c), []).append(c)
+        return out
+
+    before, after = group(previous), group(current)
+    findings = []
+    for k in sorted(set(before) | set(after)):
+        old = before.get(k, [])
+        new = after.get(k, [])
+        old_values = sorted(json.dumps(c.value, sort_keys=True, default=str) for c in old)
+        new_values = sorted(json.dumps(c.value, sort_keys=True, default=str) for c in new)
+        if old_values == new_values:
+            continue
+        source, field, qualifier = k
+        was = "; ".join(render_value(c.value, c.unit) for c in old) or "not stated"
+        now = "; ".join(render_value(c.value, c.unit) for c in new) or "not stated"
+        sides = [FindingSource(source=f"{source} (previous)", kind=c.source_kind, value=c.value,
+                               quote=c.quote, locator=c.locator, url=c.url,
+                               snapshot_sha256=c.snapshot_sha256) for c in old[:1]]
+        sides += [FindingSource(source=source, kind=c.source_kind, value=c.value, quote=c.quote,
+                                locator=c.locator, url=c.url, snapshot_sha256=c.snapshot_sha256)
+                  for c in new[:1]]
+        if not old:
+            sides.insert(0, FindingSource(source=f"{source} (previous)", kind="", value=None,
+                                          locator="(not stated in the previous snapshot)"))
+        if not new:
+            sides.append(FindingSource(source=source, kind="", value=None,
+                                       locator="(not stated in the current snapshot)"))
+        severity = "high" if field in ("primary_outcomes", "enrollment", "status",
+                                       "approval", "price") else "medium"
+        findings.append(Finding(
+            subject=subject, field=field, kind="changed", rule="source_changed",
+            severity=severity,
+            message=f"{source} changed {field}{f' ({qualifier})' if qualifier else ''}: "
+                    f"was {was}, now {now}",
+            sources=sides, details={"was": was, "now": now}))
+    return findings

@@ -1,0 +1,81 @@
+"""Output: plain-text tables for the terminal and the documented JSON shape."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from .models import Claim, Finding
+
+SEVERITY_MARK = {"high": "HIGH", "medium": "MED", "low": "low", "info": "info"}
+
+
+def findings_json(findings: list[Finding], claims: list[Claim]) -> dict[str, Any]:
+    """The stable JSON shape of `auditor compare --json` and `auditor audit --json`."""
+    return {
+        "findings": [
+            {"id": f.id, "subject": f.subject, "field": f.field, "kind": f.kind, "rule": f.rule,
+             "severity": f.severity, "message": f.message,
+             "sources": [{"source": s.source, "kind": s.kind, "value": s.value,
+                          "quote": s.quote, "locator": s.locator, "url": s.url,
+                          "snapshot_sha256": s.snapshot_sha256} for s in f.sources],
+             "details": f.details}
+            for f in findings],
+        "claims": claims_json(claims),
+    }
+
+
+def claims_json(claims: list[Claim]) -> list[dict[str, Any]]:
+    return [{"subject": c.subject, "source": c.source, "kind": c.source_kind, "role": c.role,
+             "field": c.field, "qualifier": c.qualifier, "value": c.value, "unit": c.unit,
+             "quote": c.quote, "locator": c.locator, "url": c.url,
+             "snapshot_sha256": c.snapshot_sha256} for c in claims]
+
+
+def _table(headers: list[str], rows: list[list[str]], widths: list[int]) -> str:
+    def cells(row: list[str]) -> list[list[str]]:
+        return [textwrap.wrap(str(v), w) or [""] for v, w in zip(row, widths)]
+
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    for row in rows:
+        wrapped = cells(row)
+        for i in range(max(len(c) for c in wrapped)):
+            lines.append("  ".join((c[i] if i < len(c) else "").ljust(w)
+                                   for c, w in zip(wrapped, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def comparison_table(comparisons: list[Any]) -> str:
+    """Field by field: each source's value and the verdict."""
+    if not comparisons:
+        return "no claims"
+    rows = []
+    for c in comparisons:
+        values = "; ".join(f"{src}: {val}" for src, val in c.values.items())
+        rows.append([c.field, c.verdict, values])
+    title = f"subject {comparisons[0].subject}: what each source says"
+    return title + "\n" + _table(["field", "verdict", "values by source"], rows, [22, 13, 80])
+
+
+def findings_table(findings: list[Finding], new: set[str] | None = None) -> str:
+    if not findings:
+        return "no findings"
+    new = new or set()
+    rows = []
+    for f in sorted(findings, key=lambda f: (-["info", "low", "medium", "high"].index(
+            f.severity), f.subject, f.field)):
+        quotes = " | ".join(f"{s.source} [{s.locator}]: “{(s.quote or '—')[:140]}”"
+                            for s in f.sources[:3])
+        rows.append([SEVERITY_MARK[f.severity] + (" NEW" if f.id in new else ""),
+                     f.field, f.kind, f.message, quotes])
+    return f"{len(findings)} findings\n" + _table(
+        ["severity", "field", "kind", "finding", "quotes"], rows, [9, 18, 11, 52, 60])
+
+
+def summary_line(result: Any, db_path: str | Path) -> str:
+    run = result.run
+    return (f"run {run.id}: {run.sources} sources, {run.claims} claims, "
+            f"{run.findings_open} open findings ({len(result.new)} new, "
+            f"{len(result.resolved)} resolved) → {db_path}")

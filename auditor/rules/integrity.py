@@ -1,0 +1,26 @@
+"""Publication integrity: corrections, retractions and expressions of concern."""
+
+from __future__ import annotations
+
+from ..models import Finding
+from . import Context, finding, rule, side
+
+SEVERITY = {"retraction": "high", "expression_of_concern": "medium", "correction": "low",
+            "erratum": "low"}
+
+
+@rule("publication_notice", fields=("publication_notices",), severity="high",
+      explanation="A paper in the dossier has a correction, retraction or expression of concern.")
+def publication_notice(ctx: Context) -> list[Finding]:
+    out = []
+    for c in ctx.known("publication_notices"):
+        for notice in c.value:
+            kind = str(notice.get("type") or "").lower().replace("-", "_").replace(" ", "_")
+            norm = next((k for k in SEVERITY if k.split("_")[0] in kind), "correction")
+            f = finding(ctx, "publication_notice", "mismatch",
+                        f"{c.source}: the paper has a {norm.replace('_', ' ')} "
+                        f"({notice.get('doi') or 'no DOI'}); sources citing it may be out of date",
+                        [side(c, notice)], notice=notice)
+            f.severity = SEVERITY[norm]  # type: ignore[assignment]
+            out.append(f)
+    return out

@@ -1,0 +1,132 @@
+"""Regulatory and price checks: approval type and conditions, price per pack and its
+effective date, and a company's pipeline against the registrations it should have."""
+
+from __future__ import annotations
+
+import re
+
+from ..models import Claim, Finding
+from ..values import fold
+from . import Context, absence, disagreement, finding, one_per_source, rule, side
+
+LIMITS = ("conditional", "time-limited")
+
+
+@rule("approval_type_mismatch", fields=("approval",), severity="high",
+      explanation="Sources describe the approval differently (e.g. full vs conditional and "
+                  "time-limited).")
+def approval_type_mismatch(ctx: Context) -> list[Finding]:
+    claims = ctx.known("approval")
+    out = []
+    limited = [c for c in claims if set(LIMITS) & set(c.value)]
+    full = [c for c in claims if "full" in c.value and not set(LIMITS) & set(c.value)]
+    if limited and full:
+        out.append(finding(ctx, "approval_type_mismatch", "mismatch",
+                           "approval type differs: " + "; ".join(
+                               f"{c.source} says {c.value_text()}" for c in limited + full),
+                           [side(c) for c in one_per_source(limited + full)]))
+    regulators = [c for c in limited if c.role == "regulator"]
+    if regulators:
+        missing = [c for c in one_per_source(claims)
+                   if c.role == "company" and not set(LIMITS) & set(c.value) and c not in full]
+        for c in missing:
+            out.append(finding(
+                ctx, "approval_type_mismatch", "mismatch",
+                f"{c.source} describes the approval without its limits; {regulators[0].source} "
+                f"says {regulators[0].value_text()}", [side(regulators[0]), side(c)]))
+    return out
+
+
+@rule("approval_without_regulator", fields=("approval",), severity="medium",
+      explanation="A company claims an approval that no regulator source in the dossier states.")
+def approval_without_regulator(ctx: Context) -> list[Finding]:
+    company = one_per_source(ctx.known("approval", "company"))
+    if company and not ctx.known("approval", "regulator"):
+        return [finding(ctx, "approval_without_regulator", "missing",
+                        f"{company[0].source} claims approval ({company[0].value_text()}) but no "
+                        "regulator source states it",
+                        [side(company[0])] + [absence(s, "regulator", "approval")
+                                              for s in ctx.sources("regulator")])]
+    return []
+
+
+def _names(ctx: Context) -> list[str]:
+    return [fold(n).lower() for n in [ctx.subject.name, ctx.subject.id, *ctx.subject.aliases]]
+
+
+def subject_prices(ctx: Context) -> list[Claim]:
+    """Price claims for this subject: qualifier (the product row's name) matches an alias."""
+    names = _names(ctx)
+    out = []
+    for c in ctx.known("price"):
+        q = fold(c.qualifier or "").lower()
+        if not q or any(n and (n in q or q in n) for n in names):
+            out.append(c)
+    return out
+
+
+@rule("price_mismatch", fields=("price",), severity="high",
+      explanation="Price, currency, pack or effective date differ between sources.")
+def price_mismatch(ctx: Context) -> list[Finding]:
+    claims = one_per_source(subject_prices(ctx))
+    out: list[Finding] = []
+    for part in ("amount", "pack", "effective_date"):
+        having = [c for c in claims if isinstance(c.value, dict) and c.value.get(part)]
+        for f in disagreement(ctx, "price_mismatch", having,
+                              same=lambda a, b, p=part: _norm(a.get(p)) == _norm(b.get(p)),
+                              aspect=part):
+            f.message = f"price {part.replace('_', ' ')} differs: " + "; ".join(
+                f"{s.source}: {s.value.get(part)}" for s in f.sources)
+            out.append(f)
+    return out
+
+
+def _norm(value: object) -> str:
+    return re.sub(r"\s+", "", fold(str(value)).lower())
+
+
+REGION_REGISTRIES = {"us": ("ctgov",), "united states": ("ctgov",), "usa": ("ctgov",),
+                     "u s a": ("ctgov",), "米国": ("ctgov",), "日本": ("jrct", "ictrp"),
+                     "japan": ("jrct", "ictrp"), "jp": ("jrct", "ictrp"),
+                     "eu": ("ictrp",), "europe": ("ictrp",)}
+
+
+@rule("pipeline_without_registration", fields=("pipeline",), severity="medium",
+      explanation="A company lists a clinical programme in a region with no matching registry "
+                  "entry among the subject's sources.")
+def pipeline_without_registration(ctx: Context) -> list[Finding]:
+    out = []
+    registry_kinds = {c.source_kind for c in ctx.claims if c.role == "registry"}
+    for c in ctx.known("pipeline", "company"):
+        row = c.value if isinstance(c.value, dict) else {}
+        region = re.sub(r"[.\s]+", " ", fold(str(row.get("region") or "")).lower()).strip()
+        region = region.replace("u s", "us")
+        phase = row.get("phase")
+        if isinstance(phase, list):
+            phase = "Phase " + "/".join(phase) if phase else ""
+        if not region or not phase:
+            continue
+        wanted = REGION_REGISTRIES.get(region)
+        if wanted and not registry_kinds & set(wanted):
+            out.append(finding(
+                ctx, "pipeline_without_registration", "missing",
+                f"{c.source} lists {phase} in {row.get('region')}, but no "
+                f"{' or '.join(wanted)} registration for that programme is among the sources",
+                [side(c), absence(", ".join(wanted), "registry",
+                                  f"{row.get('region')} registration")],
+                region=row.get("region")))
+    return out
+
+
+@rule("indication_mismatch", fields=("indication",), severity="low",
+      explanation="Regulator and company word the indication in ways that do not match.")
+def indication_mismatch(ctx: Context) -> list[Finding]:
+    from rapidfuzz import fuzz
+
+    threshold = ctx.threshold if ctx.threshold is not None else 50.0
+    claims = [c for c in one_per_source(ctx.known("indication"))
+              if c.role in ("regulator", "company") and re.search(r"[a-z]", str(c.value), re.I)]
+    return disagreement(ctx, "indication_mismatch", claims,
+                        same=lambda a, b: fuzz.token_set_ratio(str(a).lower(),
+                                                               str(b).lower()) >= threshold,
+                        threshold=threshold)

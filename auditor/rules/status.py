@@ -1,0 +1,84 @@
+"""Status and dates: a registry still recruiting after results are out, results before the
+registered completion date, registration after the first patient, and date disagreements."""
+
+from __future__ import annotations
+
+from ..models import Finding
+from . import Context, disagreement, finding, one_per_source, rule, side
+
+OPEN_STATUSES = {"RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION"}
+
+
+@rule("status_behind_publication", fields=("status",), severity="high",
+      explanation="The registry says the trial is still recruiting, but results are published.")
+def status_behind_publication(ctx: Context) -> list[Finding]:
+    papers = ctx.known("publication_date", "publication")
+    out = []
+    for status in one_per_source(ctx.known("status", "registry")):
+        if status.value in OPEN_STATUSES and papers:
+            out.append(finding(
+                ctx, "status_behind_publication", "stale",
+                f"{status.source} still says {status.value} although {papers[0].source} "
+                f"published results on {papers[0].value}",
+                [side(status), side(papers[0])]))
+    return out
+
+
+@rule("results_before_completion", fields=("completion_date",), severity="medium",
+      explanation="Results were published before the registered completion date.")
+def results_before_completion(ctx: Context) -> list[Finding]:
+    papers = ctx.known("publication_date", "publication")
+    out = []
+    for done in one_per_source(ctx.known("completion_date", "registry")):
+        for paper in papers[:1]:
+            if str(paper.value) < str(done.value)[: len(str(paper.value))]:
+                out.append(finding(
+                    ctx, "results_before_completion", "mismatch",
+                    f"{paper.source} published on {paper.value}, before the completion date "
+                    f"{done.value} registered in {done.source}",
+                    [side(done), side(paper)]))
+    return out
+
+
+@rule("retrospective_registration", fields=("registration_date",), severity="medium",
+      explanation="The trial was registered after its first participant was enrolled.")
+def retrospective_registration(ctx: Context) -> list[Finding]:
+    out = []
+    starts = {c.source: c for c in ctx.known("start_date", "registry")}
+    for reg in one_per_source(ctx.known("registration_date", "registry")):
+        start = starts.get(reg.source)
+        if start and str(reg.value) > str(start.value)[: len(str(reg.value))] and \
+                str(reg.value)[:7] > str(start.value)[:7]:
+            out.append(finding(
+                ctx, "retrospective_registration", "mismatch",
+                f"{reg.source}: registered on {reg.value}, after the first enrolment on "
+                f"{start.value}", [side(start), side(reg)]))
+    return out
+
+
+def _same_date(a: str, b: str) -> bool:
+    """'2018-08' and '2018-08-01' agree: a partial date agrees with any date inside it."""
+    n = min(len(str(a)), len(str(b)))
+    return str(a)[:n] == str(b)[:n]
+
+
+@rule("date_mismatch", fields=("start_date", "registration_date", "completion_date",
+                               "publication_date", "approval_date"), severity="low",
+      explanation="The same date differs between sources (partial dates agree with any day "
+                  "inside them).")
+def date_mismatch(ctx: Context) -> list[Finding]:
+    out = []
+    for field in RULE_FIELDS:
+        out += disagreement(ctx, "date_mismatch", one_per_source(ctx.known(field)),
+                            same=_same_date)
+    return out
+
+
+RULE_FIELDS = ("start_date", "registration_date", "completion_date", "publication_date",
+               "approval_date")
+
+
+@rule("status_mismatch", fields=("status",), severity="medium",
+      explanation="Registries disagree about the trial's status.")
+def status_mismatch(ctx: Context) -> list[Finding]:
+    return disagreement(ctx, "status_mismatch", one_per_source(ctx.known("status")))

@@ -1,0 +1,271 @@
+"""ClinicalTrials.gov API v2 study records (``GET /api/v2/studies/{NCT}``).
+
+The registry is where a trial says what it will do (planned enrollment, outcomes, phase)
+and later what it did (actual enrollment, dates, results). Every reading is located by a JSON
+path so a reviewer can find it in the record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from ..documents import Document
+from ..errors import ParseError
+from ..models import Reading
+from ..values import (
+    find_ids,
+    normalize_id,
+    normalize_status,
+    parse_date,
+    parse_duration_months,
+    parse_phase,
+    squash,
+)
+
+KIND = "ctgov"
+ROLE = "registry"
+API = "https://clinicaltrials.gov/api/v2/studies/{nct}"
+
+#: enrollmentInfo.type → our qualifier
+ENROLLMENT_TYPES = {"ACTUAL": "actual", "ESTIMATED": "planned", "ANTICIPATED": "planned"}
+#: arm group types that mean the trial has a comparison group
+CONTROL_ARMS = {"PLACEBO_COMPARATOR", "ACTIVE_COMPARATOR", "SHAM_COMPARATOR", "NO_INTERVENTION"}
+
+
+def detect(doc: Document) -> bool:
+    data = doc.json
+    if not isinstance(data, dict):
+        return False
+    if isinstance(data.get("protocolSection"), dict):
+        return True
+    found = data.get("studies")
+    return isinstance(found, list) and any(isinstance(s, dict) and "protocolSection" in s
+                                           for s in found)
+
+
+def parse(doc: Document) -> list[Reading]:
+    data = doc.json
+    if isinstance(data, dict) and isinstance(data.get("studies"), list):
+        ids = [nct for nct, _ in studies(doc)]
+        raise ParseError(f"{doc.source}: this is a search-results page with {len(ids)} studies "
+                         f"({', '.join(ids[:5])}{' …' if len(ids) > 5 else ''}); point the "
+                         "source at one study (/api/v2/studies/NCT…) or use ctgov.studies()")
+    if not isinstance(data, dict) or not isinstance(data.get("protocolSection"), dict):
+        raise ParseError(f"{doc.source}: not a ClinicalTrials.gov v2 study (no protocolSection);"
+                         " fetch https://clinicaltrials.gov/api/v2/studies/{NCT}")
+    return read_study(data, "$")
+
+
+def studies(doc: Document) -> Iterator[tuple[str, list[Reading]]]:
+    """(NCT id, readings) for each study of a search-results page, in page order."""
+    data = doc.json
+    found = data.get("studies") if isinstance(data, dict) else None
+    if not isinstance(found, list):
+        raise ParseError(f"{doc.source}: not a ClinicalTrials.gov search page (no 'studies' "
+                         "list); use ctgov.parse() for a single study")
+    for i, study in enumerate(found):
+        if not isinstance(study, dict) or not isinstance(study.get("protocolSection"), dict):
+            raise ParseError(f"{doc.source}: studies[{i}] has no protocolSection; re-fetch")
+        nct = _get(study, "protocolSection.identificationModule.nctId") or f"studies[{i}]"
+        yield nct, read_study(study, f"$.studies[{i}]")
+
+
+def _get(data: Any, path: str) -> Any:
+    """data['a']['b'] for path 'a.b', or None where any step is missing."""
+    for key in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def read_study(study: dict, root: str) -> list[Reading]:
+    """Every reading of one study object; `root` is its JSON path (for locators)."""
+    p = f"{root}.protocolSection"
+    proto = study["protocolSection"]
+    readings: list[Reading] = []
+
+    def add(field: str, value: Any, quote: Any, path: str, **extra: Any) -> None:
+        readings.append(Reading(field=field, value=value, quote=str(quote), locator=path,
+                                **extra))
+
+    ident = proto.get("identificationModule") or {}
+    m = f"{p}.identificationModule"
+    if ident.get("nctId"):
+        nct = str(ident["nctId"])
+        add("identifiers", find_ids(nct) or None, nct, f"{m}.nctId", qualifier="self")
+    secondary = [s for s in ident.get("secondaryIdInfos") or [] if s.get("id")]
+    registry_ids = [(find_ids(str(s["id"])) or [None])[0] for s in secondary
+                    if s.get("type") == "REGISTRY" or find_ids(str(s["id"]))]
+    if secondary and any(registry_ids):
+        add("identifiers", [i for i in registry_ids if i], "; ".join(
+            f"{s['id']} ({s.get('type') or '?'}{', ' + s['domain'] if s.get('domain') else ''})"
+            for s in secondary), f"{m}.secondaryIdInfos[].id", qualifier="self")
+    for key, qual in (("officialTitle", "official"), ("briefTitle", "brief")):
+        if ident.get(key):
+            add("title", squash(ident[key]), ident[key], f"{m}.{key}", qualifier=qual)
+
+    status = proto.get("statusModule") or {}
+    m = f"{p}.statusModule"
+    if "overallStatus" in status:
+        add("status", normalize_status(str(status["overallStatus"] or "")),
+            status["overallStatus"], f"{m}.overallStatus")
+    for key, field, qual in (("startDateStruct", "start_date", None),
+                             ("primaryCompletionDateStruct", "completion_date", "primary"),
+                             ("completionDateStruct", "completion_date", "overall")):
+        struct = status.get(key)
+        if isinstance(struct, dict) and "date" in struct:
+            kind = str(struct.get("type") or "").lower() or None
+            add(field, parse_date(str(struct["date"] or "")), struct["date"], f"{m}.{key}.date",
+                qualifier=" ".join(filter(None, (qual, kind))) or None)
+    posted = status.get("studyFirstPostDateStruct")
+    if isinstance(posted, dict) and "date" in posted:
+        add("registration_date", parse_date(str(posted["date"] or "")), posted["date"],
+            f"{m}.studyFirstPostDateStruct.date", qualifier="first posted")
+    elif "studyFirstSubmitDate" in status:
+        add("registration_date", parse_date(str(status["studyFirstSubmitDate"] or "")),
+            status["studyFirstSubmitDate"], f"{m}.studyFirstSubmitDate",
+            qualifier="first submitted")
+
+    sponsors = proto.get("sponsorCollaboratorsModule") or {}
+    m = f"{p}.sponsorCollaboratorsModule"
+    lead = _get(sponsors, "leadSponsor.name")
+    if lead:
+        add("sponsor", squash(lead), lead, f"{m}.leadSponsor.name")
+    collaborators = [c["name"] for c in sponsors.get("collaborators") or [] if c.get("name")]
+    if collaborators:
+        add("funding", collaborators, "; ".join(collaborators), f"{m}.collaborators[].name",
+            qualifier="collaborators")
+
+    conditions = _get(proto, "conditionsModule.conditions") or []
+    if conditions:
+        add("indication", "; ".join(conditions), "; ".join(conditions),
+            f"{p}.conditionsModule.conditions")
+    names = [i["name"] for i in _get(proto, "armsInterventionsModule.interventions") or []
+             if i.get("name")]
+    if names:
+        add("product_name", names, "; ".join(names),
+            f"{p}.armsInterventionsModule.interventions[].name")
+
+    readings += _design(proto, p)
+    readings += _outcomes(proto, p)
+
+    refs = _get(proto, "referencesModule.references") or []
+    pmids = [normalize_id(f"PMID:{r['pmid']}") for r in refs if r.get("pmid")]
+    if pmids:
+        add("identifiers", pmids, "; ".join(f"{r.get('type') or '?'}: {r.get('citation') or ''}"
+                                            f" PMID {r['pmid']}" for r in refs if r.get("pmid")),
+            f"{p}.referencesModule.references[].pmid", qualifier="cited")
+
+    readings += _adverse_events(study.get("resultsSection") or {}, f"{root}.resultsSection")
+    return readings
+
+
+def _design(proto: dict, p: str) -> list[Reading]:
+    design = proto.get("designModule") or {}
+    m = f"{p}.designModule"
+    readings: list[Reading] = []
+    if "phases" in design:
+        raw = design["phases"] or []
+        phases = [parse_phase(str(ph)) for ph in raw]
+        value = None if any(ph is None for ph in phases) else sorted({x for ph in phases
+                                                                     for x in ph or []})
+        readings.append(Reading(field="phase", value=value, quote=", ".join(map(str, raw)),
+                                locator=f"{m}.phases"))
+    info = design.get("designInfo") or {}
+    allocation, model = info.get("allocation"), info.get("interventionModel")
+    masking = _get(info, "maskingInfo.masking")
+    arm_types = {a.get("type") for a in _get(proto, "armsInterventionsModule.armGroups") or []}
+    tags = set()
+    if masking == "NONE":
+        tags.add("open-label")
+    elif masking in ("SINGLE", "DOUBLE", "TRIPLE", "QUADRUPLE"):
+        tags.add("blinded")
+    tags.update({"RANDOMIZED": ["randomised"], "NON_RANDOMIZED": ["non-randomised"]}
+                .get(allocation, []))
+    if model == "SINGLE_GROUP":
+        tags.add("single-arm")
+    if arm_types & CONTROL_ARMS:
+        tags.add("controlled")
+    stated = {"allocation": allocation, "interventionModel": model, "masking": masking}
+    quote = "; ".join(f"{k}: {v}" for k, v in stated.items() if v)
+    if arm_types & CONTROL_ARMS:
+        quote += f"; armGroups: {', '.join(sorted(arm_types & CONTROL_ARMS))}"
+    if quote:
+        readings.append(Reading(field="design", value=sorted(tags), quote=quote.strip("; "),
+                                locator=f"{m}.designInfo"))
+    enrollment = design.get("enrollmentInfo")
+    if isinstance(enrollment, dict) and "count" in enrollment:
+        count = enrollment["count"]
+        value = count if isinstance(count, int) and not isinstance(count, bool) else None
+        kind = str(enrollment.get("type") or "")
+        readings.append(Reading(
+            field="enrollment", value=value, unit="participants",
+            qualifier=ENROLLMENT_TYPES.get(kind),
+            quote=f'"count": {json.dumps(count)}, "type": {json.dumps(kind or None)}',
+            locator=f"{m}.enrollmentInfo.count"))
+    return readings
+
+
+def outcome_text(outcome: dict) -> str:
+    """'measure (time frame)': the time frame is part of what the registry promised."""
+    measure = squash(outcome.get("measure") or "")
+    frame = squash(outcome.get("timeFrame") or "")
+    return f"{measure} ({frame})" if frame else measure
+
+
+def _outcomes(proto: dict, p: str) -> list[Reading]:
+    module = proto.get("outcomesModule") or {}
+    m = f"{p}.outcomesModule"
+    readings: list[Reading] = []
+    for key, field in (("primaryOutcomes", "primary_outcomes"),
+                       ("secondaryOutcomes", "secondary_outcomes")):
+        outcomes = [o for o in module.get(key) or [] if isinstance(o, dict)]
+        if outcomes:
+            texts = [outcome_text(o) for o in outcomes]
+            readings.append(Reading(field=field, value=[t for t in texts if t] or None,
+                                    quote=" | ".join(texts), locator=f"{m}.{key}[]"))
+    frames = [(parse_duration_months(o.get("timeFrame") or ""), o.get("timeFrame"), i)
+              for i, o in enumerate(module.get("primaryOutcomes") or []) if o.get("timeFrame")]
+    readable = [f for f in frames if f[0] is not None]
+    if frames:  # the longest primary time frame is how long the registry says it follows up
+        months, quote, i = max(readable) if readable else frames[0]
+        readings.append(Reading(field="follow_up", value=months, unit="months",
+                                qualifier="primary outcome time frame", quote=quote,
+                                locator=f"{m}.primaryOutcomes[{i}].timeFrame"))
+    return readings
+
+
+def _adverse_events(results: dict, r: str) -> list[Reading]:
+    """Event counts summed over groups; None where the record gives only people affected."""
+    module = results.get("adverseEventsModule")
+    if not isinstance(module, dict):
+        return []
+    m = f"{r}.adverseEventsModule"
+    readings: list[Reading] = []
+    counts: dict[str, list] = {
+        key: [s.get("numEvents") for e in module[key] or [] for s in e.get("stats") or []]
+        for key in ("seriousEvents", "otherEvents") if key in module}
+
+    def total(values: list) -> int | None:
+        return sum(values) if all(isinstance(v, int) for v in values) else None
+
+    def quote(keys: list[str]) -> str:
+        return "; ".join(f"{k} numEvents: {', '.join(map(str, counts[k])) or 'none'}"
+                         for k in keys)
+
+    if "seriousEvents" in counts:
+        readings.append(Reading(field="serious_adverse_events",
+                                value=total(counts["seriousEvents"]), unit="events",
+                                quote=quote(["seriousEvents"]),
+                                locator=f"{m}.seriousEvents[].stats[].numEvents"))
+    if counts:
+        threshold = module.get("frequencyThreshold")
+        readings.append(Reading(
+            field="adverse_events", value=total([v for k in counts for v in counts[k]]),
+            unit="events", quote=quote(list(counts)),
+            qualifier=f"other events above {threshold}% threshold" if threshold else None,
+            locator=f"{m}.{{{','.join(counts)}}}[].stats[].numEvents"))
+    return readings

@@ -1,0 +1,129 @@
+"""Europe PMC REST search results (``search?query=DOI:"..."&resultType=core&format=json``).
+
+Europe PMC mirrors PubMed and adds PMC ids, full-text links and its own grant matching, so
+it is a second reading of the same paper: where it disagrees with PubMed, one of them lags.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup
+
+from ..documents import Document
+from ..errors import ParseError
+from ..models import Reading
+from ..prose import read_prose
+from ..values import normalize_id, parse_date, squash
+from .pubmed import publication_type_readings
+
+KIND = "europepmc"
+ROLE = "publication"
+API = ("https://www.ebi.ac.uk/europepmc/webservices/rest/search"
+       "?query=DOI:%22{doi}%22&resultType=core&format=json")
+
+#: commentCorrection types that put a paper's findings in question → Crossref's notice words.
+NOTICE_TYPES = {"erratum in": "correction", "retraction in": "retraction",
+                "expression of concern in": "expression_of_concern"}
+RESULT = "$.resultList.result[0]"
+
+
+def detect(doc: Document) -> bool:
+    data = doc.json
+    return isinstance(data, dict) and isinstance((data.get("resultList") or {}).get("result"),
+                                                 list)
+
+
+def _record(doc: Document) -> dict:
+    data = doc.json
+    results = (data.get("resultList") or {}).get("result") if isinstance(data, dict) else None
+    if not isinstance(results, list):
+        raise ParseError(f"{doc.source}: not a Europe PMC search response (no resultList.result);"
+                         " query the REST search endpoint with format=json")
+    if len(results) != 1:
+        raise ParseError(f"{doc.source}: Europe PMC returned {len(results)} records; narrow the "
+                         "query to one paper (DOI:\"...\" or EXT_ID:pmid AND SRC:MED)")
+    if not isinstance(results[0], dict):
+        raise ParseError(f"{doc.source}: resultList.result[0] is not an object; re-fetch")
+    return results[0]
+
+
+def abstract_sections(html: str) -> list[tuple[str | None, str]]:
+    """(label, text) parts of an abstract; structured ones come as <h4>Label</h4>text."""
+    parts = re.split(r"<h4>(.*?)</h4>", html or "", flags=re.IGNORECASE | re.DOTALL)
+    sections: list[tuple[str | None, str]] = [(None, parts[0])]
+    sections += [(squash(_text(label)), body) for label, body in zip(parts[1::2], parts[2::2])]
+    return [(label or None, _text(body)) for label, body in sections if _text(body)]
+
+
+def _text(html: str) -> str:
+    return squash(BeautifulSoup(html, "lxml").get_text()) if html.strip() else ""
+
+
+def parse(doc: Document) -> list[Reading]:
+    rec = _record(doc)
+    readings: list[Reading] = []
+
+    keys = [k for k in ("pmid", "pmcid", "doi") if rec.get(k)]
+    if keys:
+        ids = [normalize_id(f"PMID:{rec['pmid']}" if k == "pmid" else str(rec[k])) for k in keys]
+        readings.append(Reading(field="identifiers", value=ids, qualifier="self",
+                                quote="; ".join(f"{k} {rec[k]}" for k in keys),
+                                locator=", ".join(f"{RESULT}.{k}" for k in keys)))
+
+    title = _text(rec.get("title") or "")
+    if title:
+        readings.append(Reading(field="title", value=title, quote=title,
+                                locator=f"{RESULT}.title"))
+
+    readings += _publication_date(rec)
+
+    for label, text in abstract_sections(rec.get("abstractText") or ""):
+        where = f"{RESULT}.abstractText" + (f" <h4>{label}</h4>" if label else "")
+        readings += read_prose(text, where)
+
+    types = [squash(t) for t in (rec.get("pubTypeList") or {}).get("pubType", []) if t]
+    readings += publication_type_readings(types, f"{RESULT}.pubTypeList.pubType[]")
+
+    grants = (rec.get("grantsList") or {}).get("grant", [])
+    agencies = list(dict.fromkeys(g.get("agency") for g in grants if g.get("agency")))
+    if agencies:
+        quote = "; ".join(" ".join(filter(None, (g.get("grantId"), g.get("agency"))))
+                          for g in grants)
+        readings.append(Reading(field="funding", value=agencies, quote=quote,
+                                locator=f"{RESULT}.grantsList.grant[].agency"))
+
+    readings += _notices(rec)
+    return readings
+
+
+def _publication_date(rec: dict) -> list[Reading]:
+    """Europe PMC's first publication date (the earlier of e-pub and print)."""
+    for key in ("firstPublicationDate", "electronicPublicationDate"):
+        if rec.get(key):
+            raw = str(rec[key])
+            return [Reading(field="publication_date", value=parse_date(raw), quote=raw,
+                            locator=f"{RESULT}.{key}")]
+    raw = (rec.get("journalInfo") or {}).get("printPublicationDate")
+    if raw:
+        return [Reading(field="publication_date", value=parse_date(str(raw)), quote=str(raw),
+                        locator=f"{RESULT}.journalInfo.printPublicationDate")]
+    return []
+
+
+def _notices(rec: dict) -> list[Reading]:
+    notices: list[dict] = []
+    quotes: list[str] = []
+    for cc in (rec.get("commentCorrectionList") or {}).get("commentCorrection", []):
+        kind = NOTICE_TYPES.get(str(cc.get("type", "")).strip().lower())
+        if not kind:
+            continue
+        source, ident = cc.get("source"), cc.get("id")
+        notices.append({"type": kind, "doi": None,
+                        "pmid": f"PMID:{ident}" if source == "MED" and ident else None,
+                        "citation": cc.get("reference")})
+        quotes.append(f"{cc.get('type')}: {cc.get('reference') or ''} ({source}:{ident})")
+    if not notices:
+        return []
+    return [Reading(field="publication_notices", value=notices, quote="; ".join(quotes),
+                    locator=f"{RESULT}.commentCorrectionList.commentCorrection[]")]

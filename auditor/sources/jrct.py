@@ -1,0 +1,285 @@
+"""jRCT (Japan Registry of Clinical Trials) detail pages, Japanese (``/latest-detail/{id}``) and
+English (``/en-latest-detail/{id}``): label/value rows in tables, read by label.
+
+Labels differ between the two languages and have changed over the years (目標症例数 /
+予定症例数 / Target sample size), so each field has a list of label patterns rather than one
+fixed selector. A row whose value cannot be read gives value None ("unknown"); a row the page
+does not have gives no reading at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bs4 import Comment, NavigableString, Tag
+
+from ..documents import Document
+from ..errors import ParseError
+from ..models import Reading
+from ..values import (
+    design_tags,
+    find_ids,
+    fold,
+    normalize_status,
+    parse_date,
+    parse_duration_months,
+    parse_int,
+    parse_phase,
+    squash,
+)
+
+KIND = "jrct"
+ROLE = "registry"
+URL = "https://jrct.niph.go.jp/latest-detail/{id}"
+URL_EN = "https://jrct.niph.go.jp/en-latest-detail/{id}"
+
+#: Label patterns per key, matched in full against the folded, lower-cased label text.
+LABELS: dict[str, list[str]] = {
+    "self_id": [r"臨床研究実施計画番号", r"治験実施計画番号", r"jrct\s*(?:番号|id|no\.?|number)",
+                r"臨床研究実施計画・研究概要公開システム番号"],
+    "title": [r"研究名称", r"試験名称", r"研究課題名", r"scientific title", r"official title",
+              r"title of (?:the )?(?:study|trial)"],
+    "public_title": [r"平易な研究名称", r"平易な試験名称", r"public title"],
+    "enrollment_planned": [r"目標症例数", r"予定症例数", r"目標(?:とする)?(?:症例|被験者)数",
+                           r"target sample size", r"planned sample size", r"sample size"],
+    "enrollment_actual": [r"実施症例数", r"実登録症例数", r"登録症例数",
+                          r"actual (?:sample size|enrollment|enrolment)"],
+    "status": [r"進捗状況", r"募集状況", r"recruitment status", r"status of recruitment"],
+    "phase": [r"試験のフェーズ", r"試験等のフェーズ", r"フェーズ", r"phase", r"study phase"],
+    "primary_outcomes": [r"主たる評価項目", r"主要評価項目", r"主要アウトカム評価項目",
+                         r"primary outcomes?(?:\(s\))?", r"primary end ?points?(?:\(s\))?"],
+    "secondary_outcomes": [r"副次的(?:な)?評価項目", r"副次評価項目", r"副次アウトカム評価項目",
+                           r"secondary outcomes?(?:\(s\))?", r"secondary end ?points?(?:\(s\))?"],
+    "registration_date": [r"初回公表日", r"date of first publication",
+                          r"date of disclosure of the study information"],
+    "start_date": [r"最初の症例登録日", r"初回症例登録日", r"症例登録開始日",
+                   r"date of (?:the )?first enrol?lment", r"first enrol?lment date"],
+    "sponsor": [r"治験依頼者(?:の氏名(?:又は名称)?|の名称)?", r"実施責任者",
+                r"研究責任\(代表\)医師(?:の氏名)?", r"研究責任医師(?:の氏名)?", r"治験調整医師",
+                r"(?:primary )?sponsor(?: name)?", r"name of (?:the )?sponsor"],
+    "funding": [r"資金提供者", r"資金源", r"研究資金等の提供組織(?:名称)?", r"source of funding",
+                r"source of monetary support", r"funding"],
+    "indication": [r"対象疾患(?:名)?", r"target disease", r"health conditions?(?:\(s\))?",
+                   r"condition"],
+    "design": [r"試験デザイン", r"研究デザイン", r"介入の種類", r"盲検化", r"無作為化", r"対照",
+               r"割付け?(?:方法)?", r"試験等のタイプ", r"研究の種類", r"研究のタイプ",
+               r"study design", r"study type", r"allocation", r"masking", r"control",
+               r"assignment", r"randomi[sz]ation", r"blinding"],
+    "other_ids": [r"他の登録(?:id|番号)?", r"他の臨床研究登録機関への登録(?:id|番号)?",
+                  r"他の臨床研究登録機関の(?:名称|番号|id)", r"secondary ids?", r"other ids?",
+                  r"other registr(?:y|ies|ations?)(?: ids?)?", r"id of other registr(?:y|ies)"],
+    "follow_up": [r"観察期間", r"追跡期間", r"フォローアップ期間", r"observation period",
+                  r"follow[- ]?up period", r"duration of follow[- ]?up"],
+}
+_COMPILED = {key: [re.compile(p) for p in patterns] for key, patterns in LABELS.items()}
+_BREAKS = {"br", "p", "li", "div", "tr"}
+_ENUMERATOR = re.compile(r"^(?:[①-⑳]|\(?\d{1,2}[).．、]|\d{1,2}\.(?!\d)|[・•\-*])\s*")
+
+
+@dataclass
+class Row:
+    """One label/value pair of the page: its labels (outer first) and its value cell."""
+
+    labels: list[str]
+    cell: Tag
+
+    @property
+    def text(self) -> str:
+        return squash(self.cell.get_text(" "))
+
+    def lines(self) -> list[str]:
+        """The value split at line breaks, paragraphs and list items; blank lines dropped."""
+        parts: list[str] = []
+        for node in self.cell.descendants:
+            if isinstance(node, NavigableString) and not isinstance(node, Comment):
+                parts.append(str(node))
+            elif isinstance(node, Tag) and node.name in _BREAKS:
+                parts.append("\n")
+        return [squash(line) for line in "".join(parts).split("\n") if squash(line)]
+
+    @property
+    def locator(self) -> str:
+        return f"table row '{' / '.join(self.labels)}'"
+
+
+def _norm_label(text: str) -> str:
+    return squash(fold(text)).lower().rstrip(":： ").strip()
+
+
+def _key(label: str) -> str | None:
+    norm = _norm_label(label)
+    for key, patterns in _COMPILED.items():
+        if any(p.fullmatch(norm) for p in patterns):
+            return key
+    return None
+
+
+def _rows(doc: Document) -> Iterator[Row]:
+    """Label/value rows of every table (th/td or td/td) and definition list (dt/dd)."""
+    soup = doc.html
+    spanning: dict[int, list[list]] = {}  # table → [outer label, rows it still covers]
+    for tr in soup.find_all("tr"):
+        cells = tr.find_all(["th", "td"], recursive=False)
+        heads = [c for c in cells if c.name == "th"]
+        values = [c for c in cells if c.name == "td" and squash(c.get_text(" "))]
+        if not heads and len(values) >= 2:
+            heads, values = values[:1], values[1:]
+        labels = [squash(h.get_text(" ")) for h in heads if squash(h.get_text(" "))]
+        carried = spanning.setdefault(id(tr.find_parent("table")), [])
+        outer = [span[0] for span in carried if span[1] > 0]
+        for span in carried:
+            span[1] -= 1
+        for head in heads[:-1] if len(heads) > 1 else []:
+            rowspan = str(head.get("rowspan") or "1")
+            if rowspan.isdigit() and int(rowspan) > 1:
+                carried.append([squash(head.get_text(" ")), int(rowspan) - 1])
+        if labels and values:
+            yield Row(outer + labels, values[0])
+    for dt in soup.find_all("dt"):
+        dd = dt.find_next_sibling("dd")
+        if dd is not None and squash(dt.get_text(" ")):
+            yield Row([squash(dt.get_text(" "))], dd)
+
+
+def _by_key(rows: list[Row]) -> dict[str, list[Row]]:
+    """Rows grouped by field key; a nested row is keyed by its innermost known label."""
+    found: dict[str, list[Row]] = {}
+    for row in rows:
+        for label in reversed(row.labels):
+            key = _key(label)
+            if key:
+                found.setdefault(key, []).append(row)
+                break
+    return found
+
+
+def _language(doc: Document, rows: list[Row]) -> str:
+    html = doc.html.find("html")
+    lang = html.get("lang") if isinstance(html, Tag) else None
+    if isinstance(lang, str) and lang:
+        return lang.split("-")[0].lower()
+    labels = " ".join(label for row in rows for label in row.labels)
+    return "ja" if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", labels) else "en"
+
+
+def _outcomes(row: Row) -> list[str]:
+    """One item per outcome: numbered lines start new items, unnumbered lines continue them."""
+    lines = row.lines()
+    if not any(_ENUMERATOR.match(line) for line in lines):
+        return lines
+    items: list[str] = []
+    for line in lines:
+        if _ENUMERATOR.match(line) or not items:
+            items.append(_ENUMERATOR.sub("", line, count=1))
+        else:
+            items[-1] = f"{items[-1]} {line}"
+    return [item for item in items if item]
+
+
+def _phase(text: str) -> list[str] | None:
+    """A phase cell may hold the bare '1-2' because the label already says 'phase'."""
+    phase = parse_phase(text)
+    return phase if phase is not None else parse_phase(f"phase {text}")
+
+
+def _self_id(doc: Document, rows: dict[str, list[Row]]) -> tuple[str, str, str] | None:
+    """(id, quote, locator) for the page's own jRCT id: its id row, else the heading or title."""
+    for row in rows.get("self_id", []):
+        ids = [i for i in find_ids(row.text) if i.startswith("jRCT")]
+        if ids:
+            return ids[0], row.text, row.locator
+    soup = doc.html
+    for tag in soup.find_all(["h1", "h2", "h3", "title"]):
+        ids = [i for i in find_ids(tag.get_text(" ")) if i.startswith("jRCT")]
+        if ids:
+            return ids[0], squash(tag.get_text(" ")), f"<{tag.name}>"
+    m = re.search(r"(?:en-)?latest-detail/(jRCT[a-z]?\d{10})", doc.url or "")
+    return (m.group(1), doc.url, "url") if m else None
+
+
+def detect(doc: Document) -> bool:
+    """An HTML page with a jRCT id and at least three jRCT labels."""
+    try:
+        if not re.search(r"\bjRCT[a-z]?\d{10}\b", doc.text):
+            return False
+        labels = {_key(label) for row in _rows(doc) for label in row.labels}
+    except ParseError:
+        return False
+    return len(labels - {None}) >= 3
+
+
+def parse(doc: Document) -> list[Reading]:
+    all_rows = list(_rows(doc))
+    rows = _by_key(all_rows)
+    if not rows:
+        raise ParseError(f"{doc.source}: no jRCT label/value rows found (目標症例数, 進捗状況, "
+                         "Target sample size ...); check that the URL is a jRCT detail page")
+    lang = _language(doc, all_rows)
+    readings: list[Reading] = []
+
+    def first(key: str) -> Row | None:
+        return rows[key][0] if rows.get(key) else None
+
+    def add(field: str, row: Row, value, unit: str | None = None,
+            qualifier: str | None = None, quote: str | None = None) -> None:
+        readings.append(Reading(field=field, value=value, unit=unit, qualifier=qualifier,
+                                quote=quote if quote is not None else row.text,
+                                locator=row.locator))
+
+    own = _self_id(doc, rows)
+    if own:
+        readings.append(Reading(field="identifiers", value=[own[0]], qualifier="self",
+                                quote=own[1], locator=own[2]))
+    cited: list[str] = []
+    cited_rows = rows.get("other_ids", [])
+    for row in cited_rows:
+        cited += [i for i in find_ids(row.text) if i not in cited and (not own or i != own[0])]
+    if cited_rows:
+        readings.append(Reading(
+            field="identifiers", value=cited or None, qualifier="cited",
+            quote=" … ".join(r.text for r in cited_rows),
+            locator=", ".join(r.locator for r in cited_rows)))
+
+    row = first("title") or first("public_title")
+    if row:
+        add("title", row, row.text or None, qualifier=lang)
+    for key, qualifier in (("enrollment_planned", "planned"), ("enrollment_actual", "actual")):
+        row = first(key)
+        if row:
+            add("enrollment", row, parse_int(row.text), "participants", qualifier)
+    row = first("status")
+    if row:
+        add("status", row, normalize_status(row.text))
+    row = first("phase")
+    if row:
+        add("phase", row, _phase(row.text))
+    for field in ("primary_outcomes", "secondary_outcomes"):
+        row = first(field)
+        if row:
+            add(field, row, _outcomes(row) or None, qualifier=lang)
+    for field in ("registration_date", "start_date"):
+        row = first(field)
+        if row:
+            add(field, row, parse_date(row.text))
+    row = first("follow_up")
+    if row:
+        add("follow_up", row, parse_duration_months(row.text), "months")
+    row = first("sponsor")
+    if row:
+        add("sponsor", row, row.text or None, qualifier=lang)
+    if rows.get("funding"):
+        funders = [line for r in rows["funding"] for line in r.lines()]
+        readings.append(Reading(field="funding", value=funders or None, qualifier=lang,
+                                quote=" … ".join(r.text for r in rows["funding"]),
+                                locator=", ".join(r.locator for r in rows["funding"])))
+    row = first("indication")
+    if row:
+        add("indication", row, row.text or None, qualifier=lang)
+    design_rows = rows.get("design", [])
+    if design_rows:
+        text = " / ".join(r.text for r in design_rows)
+        readings.append(Reading(field="design", value=design_tags(text) or None, quote=text,
+                                locator=", ".join(r.locator for r in design_rows)))
+    return readings

@@ -1,0 +1,140 @@
+"""The whole pipeline on the Amchepry dossier: snapshots → claims → findings in SQLite."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlite_utils
+
+from auditor import store
+
+SOURCES = ["jrct-ja", "jrct-en", "crossref", "pubmed", "mhlw-price", "mhlw-notice",
+           "pmda-approval", "sumitomo-pipeline", "sumitomo-press"]
+
+
+def claims(db_path, field, source=None):
+    db = sqlite_utils.Database(db_path)
+    where = "field = ?" + (" and source = ?" if source else "")
+    return [json.loads(r["value"]) for r in db["claims"].rows_where(
+        where, [field, source] if source else [field])]
+
+
+def open_findings(db_path):
+    return store.findings(store.open_db(db_path), status="open")
+
+
+def test_default_audit_reads_every_source_and_matches_the_briefing(dossier):
+    result = dossier.audit()
+    assert result.exit_code in (0, 1), result.output
+    db = sqlite_utils.Database(dossier.db)
+    assert {r["source"] for r in db.query("select distinct source from claims")} == set(SOURCES)
+    assert set(claims(dossier.db, "enrollment")) == {7}
+    assert set(claims(dossier.db, "follow_up")) == {24.0}
+    assert set(claims(dossier.db, "adverse_events")) == {73}
+    assert set(claims(dossier.db, "serious_adverse_events")) == {0}
+    [price] = claims(dossier.db, "price", "mhlw-price")
+    assert price == {"amount": 55306737, "currency": "JPY", "pack": "18 vials",
+                     "effective_date": "2026-05-20"}
+    for tags in claims(dossier.db, "approval", "pmda-approval"):
+        assert {"conditional", "time-limited"} <= set(tags)
+    verdicts = {r["field"]: r["verdict"] for r in db["comparisons"].rows}
+    assert verdicts["enrollment"] == verdicts["follow_up"] == "agree"
+
+
+def test_every_finding_has_quotes_or_a_named_absence(dossier):
+    dossier.audit()
+    for f in open_findings(dossier.db):
+        quoted = [s for s in f["sources"] if s["quote"]]
+        absent = [s for s in f["sources"] if not s["quote"] and "not stated" in (s["locator"] or "")]
+        assert quoted, f
+        assert len(quoted) >= 2 or absent, f
+
+
+PLANTED = [
+    pytest.param("jrct-jRCT2090220384-en.html", "<th class=\"w-25\">Target Sample Size</th><td>7</td>",
+                 "<th class=\"w-25\">Target Sample Size</th><td>8</td>", "enrollment",
+                 "enrollment_mismatch", "mismatch", ["8", "Seven patients"], id="registry-n-8"),
+    pytest.param("crossref-10.1038_s41586-025-08700-0.json",
+                 "primary outcome was safety and adverse events",
+                 "primary outcome was the change in MDS-UPDRS part III OFF score",
+                 "primary_outcomes", "outcome_switching", "mismatch",
+                 ["change in MDS-UPDRS part III OFF score", "Motor symptoms (MDS-UPDRS part III)"],
+                 id="paper-primary-endpoint"),
+]
+
+
+@pytest.mark.parametrize("file,old,new,field,rule,kind,quotes", PLANTED)
+def test_planted_discrepancy_is_found_with_both_quotes(dossier, file, old, new, field, rule,
+                                                       kind, quotes):
+    dossier.edit(file, old, new)
+    result = dossier.audit()
+    assert result.exit_code == 1, result.output
+    found = [f for f in open_findings(dossier.db)
+             if f["field"] == field and f["rule"] == rule and f["kind"] == kind]
+    assert found, [f["message"] for f in open_findings(dossier.db)]
+    all_quotes = " ".join(s["quote"] or "" for f in found for s in f["sources"])
+    for q in quotes:
+        assert q in all_quotes
+
+
+def test_registered_primary_not_reported_when_paper_switches(dossier):
+    dossier.edit("crossref-10.1038_s41586-025-08700-0.json",
+                 "primary outcome was safety and adverse events",
+                 "primary outcome was the change in MDS-UPDRS part III OFF score")
+    dossier.audit()
+    missing = [f for f in open_findings(dossier.db) if f["rule"] == "outcome_switching"
+               and f["details"]["category"] == "registered primary not reported"]
+    assert missing and missing[0]["sources"][0]["source"] == "jrct-en"
+    assert "Safety: adverse events over 24 months" in missing[0]["sources"][0]["quote"]
+
+
+@pytest.mark.parametrize("file,old,new", [
+    ("crossref-10.1038_s41586-025-08700-0.json", "over 24 months", "over 2 years"),
+    ("crossref-10.1038_s41586-025-08700-0.json", "over 24 months", "over 104 weeks"),
+    ("crossref-10.1038_s41586-025-08700-0.json", "Seven patients", "7 patients"),
+    ("jrct-jRCT2090220384-en.html", "<td>7</td>", "<td>７</td>"),
+])
+def test_equivalent_values_in_other_units_or_forms_are_not_findings(dossier, file, old, new):
+    dossier.audit()
+    before = {f["id"] for f in open_findings(dossier.db)}
+    dossier.edit(file, old, new)
+    dossier.audit()
+    after = open_findings(dossier.db)
+    assert not [f for f in after if f["id"] not in before and f["rule"] != "source_changed"], \
+        [f["message"] for f in after if f["id"] not in before]
+
+
+def test_two_audits_give_the_same_findings_and_no_duplicates(dossier):
+    dossier.audit()
+    first = {f["id"] for f in open_findings(dossier.db)}
+    dossier.audit()
+    second = {f["id"] for f in open_findings(dossier.db)}
+    assert first == second
+    db = sqlite_utils.Database(dossier.db)
+    assert db["findings"].count == len(first)
+    assert db["runs"].count == 2
+
+
+def test_an_edit_resolves_the_old_finding_and_opens_the_new_one(dossier):
+    dossier.edit("jrct-jRCT2090220384-en.html", "Size</th><td>7</td>", "Size</th><td>8</td>")
+    dossier.audit()
+    old = [f for f in open_findings(dossier.db) if f["rule"] == "enrollment_mismatch"]
+    dossier.audit()
+    dossier.edit("jrct-jRCT2090220384-en.html", "Size</th><td>8</td>", "Size</th><td>9</td>")
+    dossier.audit()
+    db = store.open_db(dossier.db)
+    assert db["findings"].get(old[0]["id"])["status"] == "resolved"
+    new = [f for f in open_findings(dossier.db) if f["rule"] == "enrollment_mismatch"]
+    assert new and new[0]["id"] != old[0]["id"]
+    assert "9" in json.dumps([s["value"] for s in new[0]["sources"]])
+    changed = [f for f in open_findings(dossier.db) if f["rule"] == "source_changed"]
+    assert any("was 8 participants, now 9 participants" in f["message"] for f in changed)
+
+
+def test_second_audit_with_nothing_changed_reuses_parsed_claims(dossier):
+    dossier.audit()
+    db = sqlite_utils.Database(dossier.db)
+    count = db["claims"].count
+    dossier.audit()
+    assert db["claims"].count == count
