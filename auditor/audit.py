@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -16,8 +16,17 @@ from .config import Config
 from .diff import Comparison, changes, compare_fields, run_rules
 from .documents import Document
 from .errors import AuditorError
-from .models import AuditRun, Claim, Finding, FindingSource, Reading, Snapshot, SourceRef, \
-    Subject, now_utc
+from .models import (
+    AuditRun,
+    Claim,
+    Finding,
+    FindingSource,
+    Reading,
+    Snapshot,
+    SourceRef,
+    Subject,
+    now_utc,
+)
 
 _PARSER_FILES = ["documents.py", "prose.py", "values.py", *[f"sources/{m}.py" for m in
                                                               sources.KINDS.values()]]
@@ -82,7 +91,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     failures = failures or {}
     db = db if db is not None else store.open_db(config.database_path)
     started = now_utc()
-    run = AuditRun(id=datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" +
+    run = AuditRun(id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" +
                    secrets.token_hex(3), started_at=started,
                    config_path=str(config.path) if config.path else None, offline=offline)
     version = parser_version()
@@ -119,7 +128,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             subject_findings += changes(subject.id, previous, claims)
         all_claims += claims
         all_findings += subject_findings
-        all_comparisons += compare_fields(subject, claims)
+        all_comparisons += compare_fields(subject, claims, subject_findings)
     run = run.model_copy(update={"finished_at": now_utc(), "status": "ok",
                                  "sources": len(refs), "claims": len(all_claims)})
     before = store.open_finding_ids(db, [s.id for s in subjects])
@@ -164,4 +173,5 @@ def compare_documents(paths: list[tuple[str | None, Path]], *, subject: Subject 
         claims += stamp(sources.parse(kind, doc), subject=subject.id, ref=ref,
                         snapshot=snapshot.model_copy(update={"kind": kind}),
                         role=sources.role_of(kind))
-    return claims, run_rules(subject, claims, config), compare_fields(subject, claims)
+    findings = run_rules(subject, claims, config)
+    return claims, findings, compare_fields(subject, claims, findings)

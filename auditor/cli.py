@@ -18,7 +18,7 @@ from .audit import compare_documents, run_audit
 from .config import Config, load_config
 from .errors import AuditorError
 from .models import FIELDS, SEVERITY_ORDER, Finding
-from .report import claims_json, comparison_table, findings_json, findings_table, summary_line
+from .report import comparison_table, findings_json, findings_table, summary_line
 
 
 class AuditorGroup(click.Group):

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from .config import Config
 from .models import Claim, Finding, FindingSource, Subject, render_value
-from .rules import RULES, Context, clusters
+from .rules import RULES, Context
 
 
 @dataclass
@@ -18,7 +17,7 @@ class Comparison:
 
     subject: str
     field: str
-    verdict: str  # agree, disagree, single-source, unknown
+    verdict: str  # consistent, finding, single-source, unknown
     values: dict[str, str]
 
 
@@ -37,8 +36,11 @@ def run_rules(subject: Subject, claims: list[Claim], config: Config | None = Non
     return sorted(findings.values(), key=lambda f: (f.field, f.rule, f.message))
 
 
-def compare_fields(subject: Subject, claims: list[Claim]) -> list[Comparison]:
-    """A field-by-source table, the backbone of reports and `auditor compare`."""
+def compare_fields(subject: Subject, claims: list[Claim], findings: list[Finding]
+                   ) -> list[Comparison]:
+    """A field-by-source table, the backbone of reports and `auditor compare`. A field's
+    verdict is 'finding' when a rule reported on it, so the table and the findings agree."""
+    flagged = {f.field for f in findings if f.kind != "changed"}
     rows = []
     by_field: dict[str, list[Claim]] = {}
     for c in claims:
@@ -52,26 +54,16 @@ def compare_fields(subject: Subject, claims: list[Claim]) -> list[Comparison]:
             values[c.source] = "; ".join(dict.fromkeys(filter(None, [values.get(c.source), text])))
         known = [c for c in group if c.value is not None]
         sources = {c.source for c in known}
-        if not known:
+        if field in flagged:
+            verdict = "finding"
+        elif not known:
             verdict = "unknown"
         elif len(sources) == 1:
             verdict = "single-source"
         else:
-            first = {}
-            for c in known:
-                first.setdefault(c.source, c)
-            groups = clusters(list(first.values()), _loosely_equal)
-            verdict = "agree" if len(groups) == 1 else "differ"
+            verdict = "consistent"
         rows.append(Comparison(subject.id, field, verdict, values))
     return rows
-
-
-def _loosely_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, float | int) and isinstance(b, float | int):
-        return abs(a - b) <= 0.05 * max(abs(a), abs(b), 1e-9)
-    if isinstance(a, list) and isinstance(b, list):
-        return sorted(map(str, a)) == sorted(map(str, b))
-    return a == b
 
 
 def changes(subject: str, previous: list[Claim], current: list[Claim]) -> list[Finding]:

@@ -10,7 +10,13 @@ import re
 
 from .models import Reading
 from .values import (
-    design_tags, find_ids, fold, parse_duration_months, parse_int, parse_phase, squash,
+    design_tags,
+    find_ids,
+    fold,
+    parse_duration_months,
+    parse_int,
+    parse_phase,
+    squash,
 )
 
 _NUM = r"(\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|" \

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import tempfile
+from datetime import UTC
 from pathlib import Path
 
 from .errors import SnapshotError
@@ -82,9 +83,9 @@ def load_file(path: Path, *, kind: str) -> tuple[Snapshot, bytes]:
 
 
 def now_from_mtime(path: Path) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(
         microsecond=0).isoformat()
 
 

@@ -39,7 +39,7 @@ def test_default_audit_reads_every_source_and_matches_the_briefing(dossier):
     for tags in claims(dossier.db, "approval", "pmda-approval"):
         assert {"conditional", "time-limited"} <= set(tags)
     verdicts = {r["field"]: r["verdict"] for r in db["comparisons"].rows}
-    assert verdicts["enrollment"] == verdicts["follow_up"] == "agree"
+    assert verdicts["enrollment"] == verdicts["follow_up"] == "consistent"
 
 
 def test_every_finding_has_quotes_or_a_named_absence(dossier):

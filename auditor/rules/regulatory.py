@@ -56,6 +56,8 @@ def _names(ctx: Context) -> list[str]:
 
 def subject_prices(ctx: Context) -> list[Claim]:
     """Price claims for this subject: qualifier (the product row's name) matches an alias."""
+    if not ctx.subject.aliases and ctx.subject.id == "compare":
+        return ctx.known("price")  # a one-off comparison names no product: take every row
     names = _names(ctx)
     out = []
     for c in ctx.known("price"):

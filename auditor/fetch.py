@@ -1,0 +1,298 @@
+"""Live fetch into snapshots: one GET per configured source, saved byte for byte with its
+manifest entry. Idempotent, so cron can run it again and again: a 304 or an identical body
+changes nothing on disk, and a failure keeps the last good snapshot.
+
+Hosts are fetched concurrently (one lane per host, `fetch.concurrency` lanes at a time); within
+a host requests go one after another and the per-host rate limit in `http.py` spaces them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import quote, urlencode, urlsplit
+
+from tqdm import tqdm
+
+from . import snapshots
+from .config import Config
+from .errors import AuditorError, ConfigError, ParseError
+from .http import Client, Response, make_client
+from .models import Snapshot, SourceRef, now_utc
+
+#: Base URLs of the services `url_for` knows; tests and mirrors may override them.
+BASES: dict[str, str] = {
+    "ctgov": "https://clinicaltrials.gov/api/v2",
+    "jrct": "https://jrct.niph.go.jp",
+    "crossref": "https://api.crossref.org",
+    "eutils": "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
+    "europepmc": "https://www.ebi.ac.uk/europepmc/webservices/rest",
+}
+#: Kinds with no stable per-identifier URL: the config must give `url`. (WHO ICTRP has no
+#: documented public per-trial export endpoint; its XML export is a download from the portal.)
+NEEDS_URL = ("ictrp", "mhlw", "pmda", "page")
+EXTENSIONS = {"ctgov": ".json", "crossref": ".json", "europepmc": ".json", "pubmed": ".xml",
+              "ictrp": ".xml", "jrct": ".html", "mhlw": ".html", "pmda": ".html",
+              "page": ".html"}
+
+Status = Literal["saved", "unchanged", "not_modified", "failed"]
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What happened to one source. On failure `snapshot` is the last good one, if any."""
+
+    source: str
+    url: str
+    status: Status
+    snapshot: Snapshot | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def _bases(bases: dict[str, str] | None) -> dict[str, str]:
+    return {**BASES, **(bases or {})}
+
+
+def _doi(identifier: str) -> str:
+    doi = re.sub(r"(?i)^(doi:\s*|https?://(dx\.)?doi\.org/)", "", identifier.strip())
+    if not doi.startswith("10."):
+        raise ConfigError(f"{identifier!r} is not a DOI; give one like 10.1038/s41586-025-08700-0")
+    return doi
+
+
+def url_for(kind: str, identifier: str, *, language: str | None = None,
+            bases: dict[str, str] | None = None) -> str:
+    """The URL of one record. jRCT takes `en:jRCT...` (or language="en") for the English page."""
+    b = _bases(bases)
+    ident = identifier.strip()
+    if kind == "ctgov":
+        nct = ident.upper()
+        if not re.fullmatch(r"NCT\d{8}", nct):
+            raise ConfigError(f"{identifier!r} is not an NCT number; give one like NCT04802733")
+        return f"{b['ctgov']}/studies/{nct}"
+    if kind == "jrct":
+        if ident.lower().startswith("en:"):
+            ident, language = ident[3:], "en"
+        if not re.fullmatch(r"jRCT[a-z]?\d{7,10}", ident, re.IGNORECASE):
+            raise ConfigError(f"{identifier!r} is not a jRCT id; give one like jRCT2090220384")
+        page = "en-latest-detail" if language == "en" else "latest-detail"
+        return f"{b['jrct']}/{page}/{ident}"
+    if kind == "crossref":
+        return f"{b['crossref']}/works/{quote(_doi(ident), safe='/')}"
+    if kind == "pubmed":
+        pmid = re.sub(r"(?i)^pmid:?\s*", "", ident)
+        if not pmid.isdigit():
+            raise ConfigError(f"{identifier!r} is not a PMID; give digits like 40240591")
+        return f"{b['eutils']}/efetch.fcgi?" + urlencode(
+            {"db": "pubmed", "id": pmid, "retmode": "xml"})
+    if kind == "europepmc":
+        query = quote(f'DOI:"{_doi(ident)}"', safe="/:")
+        return f"{b['europepmc']}/search?query={query}&resultType=core&format=json"
+    if kind in NEEDS_URL:
+        raise ConfigError(f"source kind {kind!r} has no URL pattern; give `url` in config.toml")
+    raise ConfigError(f"unknown source kind {kind!r}; use one of {', '.join(EXTENSIONS)}")
+
+
+def source_url(ref: SourceRef, bases: dict[str, str] | None = None) -> str:
+    if ref.url:
+        return ref.url
+    if ref.identifier:
+        try:
+            return url_for(ref.kind, ref.identifier, bases=bases)
+        except ConfigError as e:
+            raise ConfigError(f"source {ref.name!r}: {e}") from None
+    raise ConfigError(f"source {ref.name!r} has only a snapshot and nothing to fetch; "
+                      "give it a url or identifier")
+
+
+def default_path(ref: SourceRef) -> str:
+    """Where a source's snapshot goes when the config names none: <subject>/<name>.<ext>."""
+    return f"{ref.subject}/{ref.name}{EXTENSIONS.get(ref.kind, '.bin')}"
+
+
+# --- search helpers ----------------------------------------------------------------------
+
+def _json(response: Response, what: str) -> dict:
+    try:
+        return json.loads(response.body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ParseError(f"{what}: {response.url} did not return JSON ({e}); "
+                         "try again later or check the query") from e
+
+
+def esearch(client: Client, term: str, *, db: str = "pubmed", retmax: int = 100,
+            bases: dict[str, str] | None = None) -> list[str]:
+    """PubMed ids matching a query (E-utilities esearch, JSON)."""
+    url = f"{_bases(bases)['eutils']}/esearch.fcgi?" + urlencode(
+        {"db": db, "term": term, "retmax": retmax, "retmode": "json"})
+    data = _json(client.get(url, source="esearch"), "esearch")
+    return list(data.get("esearchresult", {}).get("idlist", []))
+
+
+def elink(client: Client, ids: list[str], *, dbfrom: str = "pubmed", db: str = "pubmed",
+          linkname: str | None = None, bases: dict[str, str] | None = None) -> list[str]:
+    """Ids linked to `ids` (E-utilities elink, JSON), optionally of one link name."""
+    params = {"dbfrom": dbfrom, "db": db, "id": ",".join(ids), "retmode": "json"}
+    if linkname:
+        params["linkname"] = linkname
+    url = f"{_bases(bases)['eutils']}/elink.fcgi?" + urlencode(params)
+    data = _json(client.get(url, source="elink"), "elink")
+    found: list[str] = []
+    for linkset in data.get("linksets", []):
+        for group in linkset.get("linksetdbs", []):
+            if linkname is None or group.get("linkname") == linkname:
+                found += [str(x) for x in group.get("links", []) if str(x) not in found]
+    return found
+
+
+def ctgov_search(client: Client, params: dict[str, str], *, page_size: int = 100,
+                 max_pages: int = 100, bases: dict[str, str] | None = None) -> Iterator[dict]:
+    """Studies matching a ClinicalTrials.gov v2 query, following nextPageToken lazily."""
+    token: str | None = None
+    for _ in range(max_pages):
+        query = {**params, "pageSize": str(page_size), "format": "json"}
+        if token:
+            query["pageToken"] = token
+        url = f"{_bases(bases)['ctgov']}/studies?" + urlencode(query)
+        data = _json(client.get(url, source="ctgov search"), "ctgov search")
+        yield from data.get("studies", [])
+        next_token = data.get("nextPageToken")
+        if not next_token or next_token == token:
+            return
+        token = next_token
+
+
+# --- fetching sources into snapshots ------------------------------------------------------
+
+_SAVE_LOCK = threading.Lock()  # sources of one subject share a manifest.json
+
+
+def _previous(config: Config, ref: SourceRef, path: str) -> tuple[Snapshot | None, dict]:
+    """The last saved snapshot of this source and its manifest entry, if there is one."""
+    file = snapshots.safe_path(config.snapshot_dir, path)
+    if not file.is_file():
+        return None, {}
+    entry = snapshots.read_manifest(file.parent).get(file.name, {})
+    snapshot, _ = snapshots.load(config.snapshot_dir, path, source=ref.name, kind=ref.kind)
+    return snapshot, entry
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def fetch_one(config: Config, ref: SourceRef, client: Client,
+              bases: dict[str, str] | None = None) -> FetchResult:
+    """GET one source and save it unless the server said 304 or the bytes are the same."""
+    url = source_url(ref, bases)
+    path = ref.snapshot or default_path(ref)
+    try:
+        previous, entry = _previous(config, ref, path)
+        fetched = entry.get("provenance") == "fetched"
+        headers = entry.get("headers", {}) if fetched else {}
+        response = client.get(url, source=ref.name, etag=_header(headers, "ETag"),
+                              last_modified=_header(headers, "Last-Modified"))
+        if response.not_modified:
+            if previous is None:
+                return FetchResult(ref.name, response.url, "failed", None,
+                                   f"source {ref.name!r}: HTTP 304 but no saved snapshot; "
+                                   "delete its manifest entry and fetch again")
+            return FetchResult(ref.name, response.url, "not_modified", previous)
+        if previous is not None and snapshots.sha256(response.body) == previous.sha256:
+            return FetchResult(ref.name, response.url, "unchanged", previous)
+        snapshot = Snapshot(
+            source=ref.name, kind=ref.kind, url=response.url, final_url=response.final_url,
+            retrieved_at=now_utc(), media_type=response.media_type,
+            sha256=snapshots.sha256(response.body), path=path, provenance="fetched",
+            status=response.status, headers=response.headers)
+        with _SAVE_LOCK:
+            saved = snapshots.save(config.snapshot_dir, path, response.body, snapshot)
+        return FetchResult(ref.name, response.url, "saved", saved)
+    except AuditorError as e:
+        last = None
+        try:
+            last, _ = _previous(config, ref, path)
+        except AuditorError:
+            pass
+        return FetchResult(ref.name, url, "failed", last, str(e))
+
+
+def selected_sources(config: Config, names: list[str] | None) -> list[SourceRef]:
+    """The sources to fetch: those named, or every source with a url or identifier."""
+    if names:
+        known = {s.name: s for s in config.sources}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(f"no source named {', '.join(map(repr, unknown))} in config; "
+                              f"known: {', '.join(known) or 'none'}")
+        return [known[n] for n in names]
+    return [s for s in config.sources if s.url or s.identifier]
+
+
+def fetch_sources(config: Config, *, client: Client | None = None,
+                  progress: bool | None = None, names: list[str] | None = None,
+                  bases: dict[str, str] | None = None) -> list[FetchResult]:
+    """Fetch every selected source into config.snapshot_dir; results in config order.
+
+    Raises ConfigError before any request if a source has no URL; every other problem is a
+    `failed` result with its reason, so one bad source never stops the others.
+    """
+    refs = selected_sources(config, names)
+    lanes: dict[str, list[SourceRef]] = {}
+    for ref in refs:
+        host = urlsplit(source_url(ref, bases)).hostname or ""
+        lanes.setdefault(host, []).append(ref)
+    own = client is None
+    http = client or make_client(config.fetch)
+    show = sys.stderr.isatty() if progress is None else progress
+    results: dict[str, FetchResult] = {}
+    bar = tqdm(total=len(refs), disable=not show, unit="source", file=sys.stderr,
+               desc="fetch")
+
+    def run_lane(lane: list[SourceRef]) -> None:
+        for ref in lane:
+            results[ref.name] = fetch_one(config, ref, http, bases)
+            bar.update(1)
+
+    try:
+        workers = max(1, min(config.fetch.concurrency, len(lanes)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+            for future in as_completed([pool.submit(run_lane, lane) for lane in lanes.values()]):
+                future.result()
+    finally:
+        bar.close()
+        if own:
+            http.close()
+    return [results[ref.name] for ref in refs]
+
+
+def summary_line(result: FetchResult) -> str:
+    """One line per source for the CLI: name, status and the reason or the file."""
+    if result.status == "failed":
+        return f"{result.source}: failed: {result.error}"
+    where = f" → {result.snapshot.path}" if result.snapshot else ""
+    return f"{result.source}: {result.status.replace('_', ' ')}{where}"
+
+
+__all__ = [
+    "BASES",
+    "FetchResult",
+    "ctgov_search",
+    "default_path",
+    "elink",
+    "esearch",
+    "fetch_one",
+    "fetch_sources",
+    "summary_line",
+    "url_for",
+]

@@ -1,0 +1,135 @@
+"""SQL views over the audit database: the questions people ask, as tables Datasette can browse.
+
+Views hold no data, so they are recreated whenever their SQL changes (`create_views` compares
+the stored SQL first and rewrites nothing when it is current: safe to call on every open, and
+while Datasette is reading). The column names here are described in `metadata.json`.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+# "Current" claims are those of the snapshot each source had at its last successful audit;
+# older snapshots' claims stay in `claims` for history.
+CURRENT_CLAIMS = """
+select c.rowid as claim_rowid, c.subject, c.field, c.source, c.source_kind, c.role,
+       c.qualifier, c.value_text, c.value, c.unit, c.quote, c.locator, c.url,
+       c.snapshot_sha256, c.id as claim_id
+from claims c
+join sources s on s.name = c.source and s.snapshot_sha256 = c.snapshot_sha256
+"""
+
+OPEN_FINDINGS = """
+select f.subject, f.severity, f.severity_rank, f.field, f.kind, f.rule, f.message,
+       a.source as source_a, a.value as value_a, a.quote as quote_a, a.locator as locator_a,
+       a.url as url_a,
+       b.source as source_b, b.value as value_b, b.quote as quote_b, b.locator as locator_b,
+       b.url as url_b,
+       (select count(*) from finding_sources n where n.finding_id = f.id) as source_count,
+       f.first_seen, f.last_seen, f.id as finding_id
+from findings f
+left join finding_sources a on a.finding_id = f.id and a.position = 0
+left join finding_sources b on b.finding_id = f.id and b.position = 1
+where f.status = 'open'
+order by f.subject, f.severity_rank desc, f.field, f.rule
+"""
+
+# One line per claim: "source: value (qualifier)"; the sides are joined with " | ".
+_SIDE = """
+select subject, field,
+       group_concat(source, ', ') as sources,
+       group_concat(source || ': ' || coalesce(value_text, '?')
+                    || coalesce(' (' || qualifier || ')', ''), ' | ') as vals,
+       group_concat(source || ': ' || coalesce(quote, ''), ' | ') as quotes,
+       min(url) as url
+from (select * from current_claims where role = '{role}' order by subject, field, source)
+group by subject, field
+"""
+
+REGISTRY_VS_PUBLICATION = f"""
+with registry as ({_SIDE.format(role="registry")}),
+publication as ({_SIDE.format(role="publication")}),
+pairs as (select subject, field from registry union select subject, field from publication)
+select p.subject, p.field,
+       case when r.field is null then 'publication only'
+            when u.field is null then 'registry only' else 'both' end as sides,
+       cmp.verdict,
+       r.vals as registry_values, u.vals as publication_values,
+       r.sources as registry_sources, u.sources as publication_sources,
+       r.quotes as registry_quotes, u.quotes as publication_quotes,
+       r.url as registry_url, u.url as publication_url
+from pairs p
+left join registry r on r.subject = p.subject and r.field = p.field
+left join publication u on u.subject = p.subject and u.field = p.field
+left join comparisons cmp on cmp.subject = p.subject and cmp.field = p.field
+order by p.subject, sides, p.field
+"""
+
+CHANGES_SINCE_PREVIOUS_RUN = """
+with latest as (select id, started_at from runs where status = 'ok'
+                order by started_at desc, id desc limit 1)
+select e.run_id,
+       (select r.id from runs r, latest l where r.status = 'ok' and r.started_at <= l.started_at
+        and r.id != l.id order by r.started_at desc, r.id desc limit 1) as previous_run,
+       e.at, e.event, f.subject, f.severity, f.severity_rank, f.field, f.rule, f.kind,
+       f.message, f.status, f.id as finding_id
+from finding_events e
+join latest on latest.id = e.run_id
+join findings f on f.id = e.finding_id
+order by e.event, f.severity_rank desc, f.subject, f.field
+"""
+
+SOURCE_FRESHNESS = """
+select s.name as source, s.subject, s.kind, s.role, s.url,
+       s.last_fetched, s.last_changed, s.failing_since, s.last_error,
+       cast(julianday('now') - julianday(s.last_fetched) as integer) as days_since_fetched,
+       (select sr.outcome from source_runs sr join runs r on r.id = sr.run_id
+        where sr.source = s.name order by r.started_at desc, r.id desc limit 1) as last_outcome,
+       sn.provenance, sn.retrieved_at, sn.media_type, sn.note as snapshot_note,
+       s.snapshot_path, s.snapshot_sha256
+from sources s
+left join snapshots sn on sn.sha256 = s.snapshot_sha256
+order by s.failing_since is null, s.subject, s.name
+"""
+
+# Every quote of every finding, with the finding it supports: the full-text searchable view.
+FINDING_QUOTES = """
+select fs.rowid as quote_rowid, f.subject, f.severity, f.status, f.field, f.rule,
+       f.message, fs.position, fs.source, fs.kind as source_kind, fs.value, fs.quote,
+       fs.locator, fs.url, f.id as finding_id
+from finding_sources fs
+join findings f on f.id = fs.finding_id
+order by f.subject, f.severity_rank desc, f.id, fs.position
+"""
+
+# Order matters: a view must exist before a view that selects from it.
+VIEWS: dict[str, str] = {
+    "current_claims": CURRENT_CLAIMS,
+    "open_findings": OPEN_FINDINGS,
+    "registry_vs_publication": REGISTRY_VS_PUBLICATION,
+    "changes_since_previous_run": CHANGES_SINCE_PREVIOUS_RUN,
+    "source_freshness": SOURCE_FRESHNESS,
+    "finding_quotes": FINDING_QUOTES,
+}
+
+
+def _statement(name: str, sql: str) -> str:
+    return f"CREATE VIEW {name} AS {sql.strip()}"
+
+
+def create_views(db: sqlite_utils.Database) -> list[str]:
+    """Create or update the views; returns the names (re)written, [] when all were current."""
+    stored = {r[0]: r[1] for r in db.execute(
+        "select name, sql from sqlite_master where type = 'view'")}
+    stale = [name for name, sql in VIEWS.items() if stored.get(name) != _statement(name, sql)]
+    if not stale:
+        return []
+    # A changed view may be used by a later one: rewrite from the first stale one onwards.
+    names = list(VIEWS)
+    rewrite = names[min(names.index(n) for n in stale):]
+    with db.atomic():
+        for name in reversed(rewrite):
+            db.execute(f"DROP VIEW IF EXISTS {name}")
+        for name in rewrite:
+            db.execute(_statement(name, VIEWS[name]))
+    return rewrite
