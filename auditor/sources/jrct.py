@@ -119,7 +119,7 @@ def _key(label: str) -> str | None:
 def _rows(doc: Document) -> Iterator[Row]:
     """Label/value rows of every table (th/td or td/td) and definition list (dt/dd)."""
     soup = doc.html
-    spanning: dict[int, list[list]] = {}  # table → [outer label, rows it still covers]
+    spanning: dict[int, list[list[str | int]]] = {}  # table → [[outer label, rows left]]
     for tr in soup.find_all("tr"):
         cells = tr.find_all(["th", "td"], recursive=False)
         heads = [c for c in cells if c.name == "th"]
@@ -128,10 +128,10 @@ def _rows(doc: Document) -> Iterator[Row]:
             heads, values = values[:1], values[1:]
         labels = [squash(h.get_text(" ")) for h in heads if squash(h.get_text(" "))]
         carried = spanning.setdefault(id(tr.find_parent("table")), [])
-        outer = [span[0] for span in carried if span[1] > 0]
+        outer = [str(span[0]) for span in carried if int(span[1]) > 0]
         for span in carried:
-            span[1] -= 1
-        for head in heads[:-1] if len(heads) > 1 else []:
+            span[1] = int(span[1]) - 1
+        for head in heads[:-1]:  # an outer label spanning the rows below it
             rowspan = str(head.get("rowspan") or "1")
             if rowspan.isdigit() and int(rowspan) > 1:
                 carried.append([squash(head.get_text(" ")), int(rowspan) - 1])

@@ -29,7 +29,8 @@ _PRICE = r"価格|薬価|金額|price"
 _DATE = r"適用(?:年月)?日|収載日|適用開始|effective"
 _JDATE = (r"((?:令和|平成)\s*(?:元|\d{1,2})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|"
           r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)")
-_INDICATION_LABEL = r"^(?:効能、?効果又は性能|効能又は効果|効能・効果|効能、効果|適応症?|indications?)$"
+_INDICATION_LABEL = (r"^(?:効能、?効果又は性能|効能又は効果|効能・効果|効能、効果|適応症?"
+                     r"|indications?)$")
 _INDICATION_PROSE = [r"効能、?効果又は性能(?:は|として|:)\s*「([^」]+)」",
                      r"「([^」]+)」を効能、?効果又は性能"]
 _NAME_WITH_GENERIC = re.compile(

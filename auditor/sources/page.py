@@ -154,8 +154,8 @@ def column(headers: list[str], *patterns: str) -> int | None:
 def split_names(text: str) -> list[str]:
     """'Amchepry (raguneprocel)', 'アムシェプリ（一般的名称：ラグネプロセル）' → each name once."""
     t = fold(text)
-    parts = re.split(r"[()/、,;]|\bgeneric name\b:?|\bINN\b:?|一般的?名称?:?|開発(?:コード|番号):?", t,
-                     flags=re.IGNORECASE)
+    parts = re.split(r"[()/、,;]|\bgeneric name\b:?|\bINN\b:?|"
+                     r"一般的?名称?:?|開発(?:コード|番号):?", t, flags=re.IGNORECASE)
     names: list[str] = []
     for part in parts:
         name = part.strip(" :・®™")
@@ -167,8 +167,10 @@ def split_names(text: str) -> list[str]:
 # --- the company page parser ------------------------------------------------------------------
 
 SPECIAL = ("prose", "pipeline")
-_STAGE = r"phase|approved|approval|filed|launched|marketed|preclinical|承認|申請|臨床|発売|第\s*\d\s*相"
-_REGIONS = r"^(japan|u\.?s\.?a?|united states|europe|eu|china|global|asia|日本|国内|米国|欧州|中国)$"
+_STAGE = (r"phase|approved|approval|filed|launched|marketed|preclinical|"
+          r"承認|申請|臨床|発売|第\s*\d\s*相")
+_REGIONS = (r"^(japan|u\.?s\.?a?|united states|europe|eu|china|global|asia|"
+            r"日本|国内|米国|欧州|中国)$")
 _INDICATION = re.compile(
     r"\bfor\s+((?:the treatment of\s+)?(?:patients|adults|people|individuals)\s+(?:with|whose)\b"
     r"[^.;]*)", re.IGNORECASE)
@@ -350,7 +352,8 @@ def _pipeline_table(table: Tag, where: str, only: set[int] | None) -> list[Readi
     else:
         headers = []
         rows = [(i, tr, cells) for i, (tr, cells) in enumerate(table_rows(table), start=1)]
-    program = column(headers, r"program|product|compound|code|generic|製品|開発(?:コード|番号|品)|一般名")
+    program = column(headers, r"program|product|compound|code|generic|製品|"
+                              r"開発(?:コード|番号|品)|一般名")
     indication = column(headers, r"indication|disease|target|適応|対象疾患|予定適応")
     region = column(headers, r"region|country|area|地域|国")
     stage = column(headers, r"stage|phase|status|開発段階|ステージ|状況")

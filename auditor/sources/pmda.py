@@ -25,7 +25,8 @@ ROLE = "regulator"
 LABELS: dict[str, str] = {
     "brand": r"^(?:販売名|brandname|productname)",
     "generic": r"^(?:一般的名称|一般名|nonproprietaryname|genericname|inn)",
-    "kind": r"^(?:承認の?種類|承認区分|承認の区分|承認|typeofapproval|approvaltype|approvalcategory)$",
+    "kind": (r"^(?:承認の?種類|承認区分|承認の区分|承認"
+             r"|typeofapproval|approvaltype|approvalcategory)$"),
     "indication": r"^(?:効能、?効果又は性能|効能又は効果|効能・効果|効能、効果|indications?"
                   r"|indications?orperformance)",
     "conditions": r"^(?:承認条件|条件及び期限|承認の?条件|conditionsofapproval|approvalconditions)",
