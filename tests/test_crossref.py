@@ -1,0 +1,123 @@
+"""Crossref /works records → readings: the reconstructed Nature records, a correction notice
+and a paper whose record says it was retracted."""
+
+from pathlib import Path
+
+import pytest
+
+from auditor.documents import Document
+from auditor.errors import ParseError
+from auditor.sources import crossref
+
+ROOT = Path(__file__).parent.parent
+AMCHEPRY = ROOT / "fixtures/amchepry/crossref-10.1038_s41586-025-08700-0.json"
+BLUEROCK = ROOT / "fixtures/bluerock/crossref-10.1038_s41586-025-08845-y.json"
+INPUTS = Path(__file__).parent / "inputs/crossref"
+PAPER = "DOI:10.1038/s41586-025-08700-0"
+
+
+def doc(path: Path) -> Document:
+    return Document(path.read_bytes(), "application/json", source=path.name)
+
+
+def by(readings, field, qualifier=None):
+    found = [r for r in readings if r.field == field and r.qualifier == qualifier]
+    assert len(found) == 1, [(r.field, r.locator) for r in found]
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def amchepry():
+    return crossref.parse(doc(AMCHEPRY))
+
+
+@pytest.mark.parametrize("field, qualifier, value, quote_part, locator", [
+    ("identifiers", "self", [PAPER], "DOI 10.1038/s41586-025-08700-0", "message.DOI"),
+    ("identifiers", "cited", ["jRCT2090220384"], "registered as jRCT2090220384",
+     "message.abstract"),
+    ("publication_date", None, "2025-04-16", "published: [[2025, 4, 16]]", "message.published"),
+    ("enrollment", "actual", 7, "Seven patients", "message.abstract, sentence 2"),
+    ("follow_up", None, 24.0, "followed for 24 months", "message.abstract, sentence 3"),
+    ("adverse_events", None, 73, "73 mild-to-moderate adverse events",
+     "message.abstract, sentence 5"),
+    ("serious_adverse_events", None, 0, "no serious adverse events",
+     "message.abstract, sentence 5"),
+    ("phase", None, ["1", "2"], "phase I/II, open-label", "message.abstract, sentence 1"),
+    ("design", None, ["open-label", "single-arm"], "open-label, single-arm", "message.abstract"),
+    ("title", None, ("Phase I/II trial of iPS-cell-derived dopaminergic cells for Parkinson\u2019s "
+     "disease"), "Phase I/II trial", "message.title"),
+])
+def test_amchepry_record(amchepry, field, qualifier, value, quote_part, locator):
+    reading = by(amchepry, field, qualifier)
+    assert (reading.value, reading.locator) == (value, locator)
+    assert quote_part in reading.quote
+
+
+def test_jats_title_is_not_read_as_prose(amchepry):
+    assert not any(r.quote.startswith("Abstract") for r in amchepry)
+    assert not [r for r in amchepry if r.field == "publication_notices"]
+
+
+def test_bluerock_record():
+    got = {(r.field, r.qualifier): r.value for r in crossref.parse(doc(BLUEROCK))}
+    assert got == {
+        ("identifiers", "self"): ["DOI:10.1038/s41586-025-08845-y"],
+        ("identifiers", "cited"): ["NCT04802733"],
+        ("enrollment", "actual"): 12,
+        ("phase", None): ["1"],
+        ("design", None): ["open-label"],
+        ("follow_up", None): 18.0,
+    }
+
+
+@pytest.mark.parametrize("path, notices, locator, quote", [
+    (INPUTS / "correction-notice.json",
+     [{"type": "correction", "doi": "DOI:10.5555/example-correction-1", "updates": PAPER,
+       "date": "2025-09-01"}],
+     "message.update-to", f"correction DOI:10.5555/example-correction-1 of {PAPER}"),
+    # updated-by and relation name the same retraction: one notice, not two
+    (INPUTS / "retracted-paper.json",
+     [{"type": "retraction", "doi": "DOI:10.5555/example-retraction-1", "updates": PAPER,
+       "date": "2026-01-15"}],
+     "message.updated-by", "retraction DOI:10.5555/example-retraction-1"),
+])
+def test_update_notices(path, notices, locator, quote):
+    reading = by(crossref.parse(doc(path)), "publication_notices")
+    assert (reading.value, reading.locator, reading.quote) == (notices, locator, quote)
+
+
+def test_relation_alone_gives_a_notice(tmp_path):
+    text = (INPUTS / "retracted-paper.json").read_text(encoding="utf-8")
+    body = text.replace('"updated-by"', '"x-updated-by"').encode()
+    reading = by(crossref.parse(Document(body, "application/json", source="r")),
+                 "publication_notices")
+    assert reading.value == [{"type": "retraction", "doi": "DOI:10.5555/example-retraction-1",
+                              "updates": PAPER, "date": None}]
+    assert reading.locator == "message.relation.is-retracted-by"
+
+
+def test_present_but_unreadable_date_is_none():
+    body = b'{"status": "ok", "message-type": "work", "message": {"DOI": "10.5555/x", ' \
+           b'"published": {"date-parts": [[null]]}}}'
+    reading = by(crossref.parse(Document(body, "application/json", source="c")),
+                 "publication_date")
+    assert (reading.value, reading.quote) == (None, "published: [[None]]")
+
+
+@pytest.mark.parametrize("body, message", [
+    (b'{"status": "ok", "message": ', "malformed JSON"),
+    (b'{"status": "ok", "message-type": "work"}', "not a Crossref work record"),
+    (b'"Resource not found."', "not a Crossref work record"),
+])
+def test_bad_documents_raise_parse_error_naming_the_source(body, message):
+    with pytest.raises(ParseError, match=message) as info:
+        crossref.parse(Document(body, "application/json", source="crossref-test"))
+    assert str(info.value).startswith("crossref-test:")
+
+
+@pytest.mark.parametrize("path, expected", [
+    (AMCHEPRY, True),
+    (ROOT / "fixtures/amchepry/europepmc-40240591.json", False),
+])
+def test_detect(path, expected):
+    assert crossref.detect(doc(path)) is expected

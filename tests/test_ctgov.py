@@ -1,0 +1,151 @@
+"""ClinicalTrials.gov API v2 → readings: the reconstructed exPDite record, a full study with
+results, a study with unreadable values and a search-results page."""
+
+from pathlib import Path
+
+import pytest
+
+from auditor.documents import Document
+from auditor.errors import ParseError
+from auditor.sources import ctgov
+
+ROOT = Path(__file__).parent.parent
+FIXTURE = ROOT / "fixtures/bluerock/ctgov-NCT04802733.json"
+INPUTS = Path(__file__).parent / "inputs/ctgov"
+P = "$.protocolSection"
+
+
+def doc(path: Path) -> Document:
+    return Document(path.read_bytes(), "application/json", source=path.name)
+
+
+def at(readings, locator):
+    found = [r for r in readings if r.locator == locator]
+    assert len(found) == 1, locator
+    return found[0]
+
+
+def test_expdite_fixture_reads_only_what_it_holds():
+    readings = ctgov.parse(doc(FIXTURE))
+    got = {(r.field, r.qualifier): r.value for r in readings}
+    assert got == {
+        ("identifiers", "self"): ["NCT04802733"],
+        ("sponsor", None): "BlueRock Therapeutics",
+        ("indication", None): "Parkinson Disease",
+        ("phase", None): ["1"],
+        ("design", None): ["open-label"],
+        ("enrollment", "actual"): 12,
+    }
+    enrollment = at(readings, f"{P}.designModule.enrollmentInfo.count")
+    assert enrollment.quote == '"count": 12, "type": "ACTUAL"'
+    assert enrollment.unit == "participants"
+
+
+@pytest.fixture(scope="module")
+def full():
+    return ctgov.parse(doc(INPUTS / "full-study.json"))
+
+
+@pytest.mark.parametrize("locator, field, value, qualifier, quote", [
+    (f"{P}.identificationModule.nctId", "identifiers", ["NCT09999999"], "self", "NCT09999999"),
+    (f"{P}.identificationModule.secondaryIdInfos[].id", "identifiers", ["jRCT2099999999"],
+     "self", "jRCT2099999999 (REGISTRY, jRCT); R01 XX000000 (NIH)"),
+    (f"{P}.identificationModule.briefTitle", "title", "Example Cell Therapy Study", "brief",
+     "Example Cell Therapy Study"),
+    (f"{P}.statusModule.overallStatus", "status", "ACTIVE_NOT_RECRUITING", None,
+     "ACTIVE_NOT_RECRUITING"),
+    (f"{P}.statusModule.startDateStruct.date", "start_date", "2021-05-26", "actual",
+     "2021-05-26"),
+    (f"{P}.statusModule.primaryCompletionDateStruct.date", "completion_date", "2023-06",
+     "primary actual", "2023-06"),
+    (f"{P}.statusModule.completionDateStruct.date", "completion_date", "2027-12",
+     "overall estimated", "2027-12"),
+    (f"{P}.statusModule.studyFirstPostDateStruct.date", "registration_date", "2021-03-17",
+     "first posted", "2021-03-17"),
+    (f"{P}.sponsorCollaboratorsModule.leadSponsor.name", "sponsor", "Example Sponsor Inc.", None,
+     "Example Sponsor Inc."),
+    (f"{P}.sponsorCollaboratorsModule.collaborators[].name", "funding", ["Example University"],
+     "collaborators", "Example University"),
+    (f"{P}.designModule.phases", "phase", ["1", "2"], None, "PHASE1, PHASE2"),
+    (f"{P}.designModule.designInfo", "design", ["blinded", "controlled", "randomised"], None,
+     ("allocation: RANDOMIZED; interventionModel: PARALLEL; masking: DOUBLE; "
+     "armGroups: SHAM_COMPARATOR")),
+    (f"{P}.designModule.enrollmentInfo.count", "enrollment", 24, "planned",
+     '"count": 24, "type": "ESTIMATED"'),
+    (f"{P}.outcomesModule.primaryOutcomes[]", "primary_outcomes",
+     ["Incidence of adverse events (12 months)", "Graft survival on imaging (Up to 2 years)"],
+     None, "Incidence of adverse events (12 months) | Graft survival on imaging (Up to 2 years)"),
+    (f"{P}.outcomesModule.secondaryOutcomes[]", "secondary_outcomes",
+     ["Change in MDS-UPDRS Part III OFF score (Baseline, 24 months)"], None,
+     "Change in MDS-UPDRS Part III OFF score (Baseline, 24 months)"),
+    (f"{P}.outcomesModule.primaryOutcomes[1].timeFrame", "follow_up", 24.0,
+     "primary outcome time frame", "Up to 2 years"),
+    (f"{P}.referencesModule.references[].pmid", "identifiers", ["PMID:12345678"], "cited",
+     "RESULT: Example A, et al. Example results. J Example. 2024. PMID 12345678"),
+    (f"{P}.armsInterventionsModule.interventions[].name", "product_name", ["Example cells"], None,
+     "Example cells"),
+    ("$.resultsSection.adverseEventsModule.seriousEvents[].stats[].numEvents",
+     "serious_adverse_events", 1, None, "seriousEvents numEvents: 1, 0"),
+    ("$.resultsSection.adverseEventsModule.{seriousEvents,otherEvents}[].stats[].numEvents",
+     "adverse_events", 8, "other events above 5% threshold",
+     "seriousEvents numEvents: 1, 0; otherEvents numEvents: 5, 2"),
+])
+def test_full_study(full, locator, field, value, qualifier, quote):
+    reading = at(full, locator)
+    assert (reading.field, reading.value, reading.qualifier, reading.quote) == (
+        field, value, qualifier, quote)
+
+
+@pytest.mark.parametrize("locator, quote", [
+    (f"{P}.identificationModule.nctId", "NCT0999"),
+    (f"{P}.statusModule.overallStatus", "SOMETHING_NEW"),
+    (f"{P}.statusModule.startDateStruct.date", "soon"),
+    (f"{P}.designModule.phases", "PHASE9"),
+    (f"{P}.designModule.enrollmentInfo.count", '"count": "twelve", "type": "ACTUAL"'),
+    (f"{P}.outcomesModule.primaryOutcomes[0].timeFrame", "until the end"),
+    ("$.resultsSection.adverseEventsModule.seriousEvents[].stats[].numEvents",
+     "seriousEvents numEvents: None"),
+])
+def test_present_but_unreadable_is_none(locator, quote):
+    reading = at(ctgov.parse(doc(INPUTS / "unreadable-study.json")), locator)
+    assert (reading.value, reading.quote) == (None, quote)
+
+
+def test_search_page_parse_asks_for_one_study():
+    with pytest.raises(ParseError, match=r"search-results page with 2 studies "
+                                         r"\(NCT04802733, NCT09999998\); point the source"):
+        ctgov.parse(doc(INPUTS / "search-page.json"))
+
+
+def test_search_page_studies_keyed_by_nct_id():
+    studies = dict(ctgov.studies(doc(INPUTS / "search-page.json")))
+    assert list(studies) == ["NCT04802733", "NCT09999998"]
+    enrollment = at(studies["NCT04802733"],
+                    "$.studies[0].protocolSection.designModule.enrollmentInfo.count")
+    assert (enrollment.value, enrollment.qualifier) == (12, "actual")
+    assert not [r for r in studies["NCT09999998"] if r.locator.startswith("$.resultsSection")]
+
+
+@pytest.mark.parametrize("body, message", [
+    (b'{"protocolSection": {', "malformed JSON"),
+    (b'{"resultList": {"result": []}}', "not a ClinicalTrials.gov v2 study"),
+    (b'[1, 2]', "not a ClinicalTrials.gov v2 study"),
+])
+def test_bad_documents_raise_parse_error_naming_the_source(body, message):
+    with pytest.raises(ParseError, match=message) as info:
+        ctgov.parse(Document(body, "application/json", source="ctgov-test"))
+    assert str(info.value).startswith("ctgov-test:")
+
+
+def test_studies_of_a_single_study_is_an_error():
+    with pytest.raises(ParseError, match="not a ClinicalTrials.gov search page"):
+        list(ctgov.studies(doc(FIXTURE)))
+
+
+@pytest.mark.parametrize("path, expected", [
+    (FIXTURE, True),
+    (INPUTS / "search-page.json", True),
+    (ROOT / "fixtures/amchepry/europepmc-40240591.json", False),
+])
+def test_detect(path, expected):
+    assert ctgov.detect(doc(path)) is expected
