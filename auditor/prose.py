@@ -78,8 +78,19 @@ CLAIM_WORDS = [
 def sentences(text: str) -> list[str]:
     """Split prose into sentences (English and Japanese full stops)."""
     text = squash(text)
-    parts = re.split(r"(?<=[.!?。])\s+(?=[A-Z0-9\"(])|(?<=。)", text)
-    return [p.strip() for p in parts if p and p.strip()]
+    parts = [p.strip() for p in re.split(r"(?<=[.!?。])\s+(?=[A-Z0-9\"(])|(?<=。)", text)
+             if p and p.strip()]
+    out: list[str] = []
+    for part in parts:
+        if out and re.search(ABBREVIATIONS, out[-1]):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out
+
+
+#: Full stops that do not end a sentence: "Sumitomo Pharma Co., Ltd. (", "Sawamoto et al. 2025".
+ABBREVIATIONS = r"(?:\b(?:Co|Ltd|Inc|Corp|et al|e\.g|i\.e|vs|No|Dr|Fig|approx)\.)$"
 
 
 def _first(patterns: list[str], sentence: str) -> re.Match | None:

@@ -15,8 +15,14 @@ from datetime import date
 
 
 def fold(text: str) -> str:
-    """NFKC-fold: full-width digits, letters and commas become ASCII; ヶ stays."""
-    return unicodedata.normalize("NFKC", text or "").replace("\u3000", " ")
+    """NFKC-fold: full-width digits, letters and commas become ASCII; ヶ stays; curly quotes
+    become straight ones (Crossref writes Parkinson’s)."""
+    folded = unicodedata.normalize("NFKC", text or "").replace("\u3000", " ")
+    return folded.translate(_QUOTES)
+
+
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
+                         "\u2212": "-", "\u2013": "-"})
 
 
 def squash(text: str) -> str:

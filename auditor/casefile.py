@@ -1,0 +1,93 @@
+"""Labelled cases: a folder of snapshots plus the findings a careful reviewer expects (and the
+non-findings), used by tests/test_cases.py and benchmarks/fidelity.py to score the rules.
+
+A case folder holds `case.toml`:
+
+    description = "Registry says 8 patients, paper 7"
+    language = "en"                      # or "ja"
+    [subject]
+    id = "x"; name = "X"; aliases = []
+    [[sources]]
+    name = "registry"; kind = "ctgov"; file = "ctgov.json"    # role optional
+    [[expected]]
+    rule = "enrollment_mismatch"; field = "enrollment"        # kind / category optional
+    [[not_expected]]
+    rule = "follow_up_mismatch"                               # a labelled non-finding
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import snapshots, sources
+from .audit import stamp
+from .diff import run_rules
+from .documents import Document
+from .models import Claim, Finding, SourceRef, Subject
+
+
+@dataclass
+class Case:
+    path: Path
+    description: str
+    language: str
+    subject: Subject
+    sources: list[SourceRef]
+    expected: list[dict[str, Any]]
+    not_expected: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def load_case(folder: Path) -> Case:
+    data = tomllib.loads((folder / "case.toml").read_text(encoding="utf-8"))
+    subject = Subject(**data["subject"])
+    refs = [SourceRef(name=s["name"], subject=subject.id, kind=s["kind"], snapshot=s["file"],
+                      role=s.get("role"), selectors=s.get("selectors", {}))
+            for s in data["sources"]]
+    return Case(folder, data.get("description", ""), data.get("language", "en"), subject, refs,
+                data.get("expected", []), data.get("not_expected", []))
+
+
+def load_cases(root: Path) -> list[Case]:
+    return [load_case(p.parent) for p in sorted(root.glob("*/case.toml"))]
+
+
+def run_case(case: Case) -> tuple[list[Claim], list[Finding]]:
+    claims: list[Claim] = []
+    for ref in case.sources:
+        snapshot, body = snapshots.load(case.path, ref.snapshot or "", source=ref.name,
+                                        kind=ref.kind)
+        doc = Document(body, snapshot.media_type, snapshot.url, f"{case.name}/{ref.snapshot}",
+                       ref.selectors)
+        claims += stamp(sources.parse(ref.kind, doc), subject=case.subject.id, ref=ref,
+                        snapshot=snapshot, role=ref.role or sources.role_of(ref.kind))
+    return claims, run_rules(case.subject, claims)
+
+
+def matches(label: dict[str, Any], f: Finding) -> bool:
+    """A finding matches a label when every key the label gives agrees."""
+    for key, value in label.items():
+        if key in ("rule", "field", "kind", "severity"):
+            if getattr(f, key) != value:
+                return False
+        elif key == "category":
+            if f.details.get("category") != value:
+                return False
+    return True
+
+
+def score(case: Case, findings: list[Finding]) -> dict[str, Any]:
+    """True positives, false positives and false negatives of one case, per rule."""
+    tp, fn = [], []
+    for label in case.expected:
+        (tp if any(matches(label, f) for f in findings) else fn).append(label)
+    fp = [f for f in findings if not any(matches(label, f) for label in case.expected)]
+    violated = [label for label in case.not_expected
+                if any(matches(label, f) for f in findings)]
+    return {"tp": tp, "fn": fn, "fp": fp, "violated": violated}
