@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
+from collections.abc import Callable
 
 from . import snapshots, sources, store
 from .config import Config
@@ -25,6 +26,7 @@ from .models import (
     Snapshot,
     SourceRef,
     Subject,
+    digest,
     now_utc,
 )
 
@@ -43,14 +45,27 @@ def parser_version() -> str:
     return h.hexdigest()[:12]
 
 
+def rules_version() -> str:
+    """A hash of the rule code: an unchanged subject is skipped only while it holds."""
+    h = hashlib.sha256()
+    base = Path(__file__).parent
+    for p in sorted([base / "diff.py", *(base / "rules").glob("*.py")]):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
 @dataclass
 class AuditResult:
+    """What one audit did. Findings and comparisons are read back from the database, so they
+    are the same whether a subject was re-checked or found unchanged."""
+
     run: AuditRun
     findings: list[Finding]
     claims: list[Claim]
     comparisons: list[Comparison]
     new: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
+    skipped: int = 0
 
 
 def stamp(readings: list[Reading], *, subject: str, ref: SourceRef, snapshot: Snapshot,
@@ -86,74 +101,92 @@ def unavailable(subject: str, ref: SourceRef, error: str, since: str | None,
 
 def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
               offline: bool = True, failures: dict[str, str] | None = None,
-              subject_ids: list[str] | None = None) -> AuditResult:
-    """Audit every subject (or the ones named). `failures` maps source name → fetch error."""
+              subject_ids: list[str] | None = None, keep_claims: bool = False,
+              progress: Callable[[int], None] | None = None) -> AuditResult:
+    """Audit every subject (or the ones named). `failures` maps source name → fetch error.
+
+    A subject whose snapshots, parser code, rule code and settings are all as they were at the
+    last audit is not parsed or checked again: its open findings are carried forward.
+    """
     failures = failures or {}
     db = db if db is not None else store.open_db(config.database_path)
-    started = now_utc()
     run = AuditRun(id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" +
-                   secrets.token_hex(3), started_at=started,
+                   secrets.token_hex(3), started_at=now_utc(),
                    config_path=str(config.path) if config.path else None, offline=offline)
     version = parser_version()
+    settings = digest(version, rules_version(), config.rules and
+                      {k: v.model_dump() for k, v in config.rules.items()})
     subjects = [s for s in config.subjects if not subject_ids or s.id in subject_ids]
     if subject_ids and not subjects:
         raise AuditorError(f"no subject named {', '.join(subject_ids)} in config")
-    all_claims: list[Claim] = []
-    all_findings: list[Finding] = []
-    all_comparisons: list[Comparison] = []
-    seen_snapshots: list[tuple[Snapshot, str]] = []
+    by_subject: dict[str, list[SourceRef]] = {}
+    for ref in config.sources:
+        by_subject.setdefault(ref.subject, []).append(ref)
+    skipped = 0
+    with store.RunWriter(db, run) as writer:
+        for subject in subjects:
+            refs = by_subject.get(subject.id, [])
+            loaded = [(ref, *load_snapshot(config.snapshot_dir, ref)) for ref in refs]
+            fingerprint = digest(settings, subject.model_dump(),
+                                 [(r.model_dump(), s.sha256) for r, s, _ in loaded])
+            if (writer.fingerprint(subject.id) == fingerprint
+                    and not any(r.name in failures for r in refs)):
+                writer.unchanged_subject(subject, fingerprint, [r.name for r in refs])
+                skipped += 1
+            else:
+                _audit_subject(writer, config, subject, loaded, version, failures, fingerprint)
+            if progress:
+                progress(1)
+        run = writer.finish()
+    audited = [s.id for s in subjects]
+    return AuditResult(
+        run=run, findings=store.current_findings(db, audited),
+        claims=store.current_claims(db, audited) if keep_claims else [],
+        comparisons=store.current_comparisons(db, audited), new=sorted(writer.new),
+        resolved=sorted(writer.resolved), skipped=skipped)
+
+
+def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
+                   loaded: list[tuple[SourceRef, Snapshot, Document]], version: str,
+                   failures: dict[str, str], fingerprint: str) -> list[Claim]:
+    db = writer.db
+    claims: list[Claim] = []
+    previous: list[Claim] = []
+    findings: list[Finding] = []
     roles: dict[str, str] = {}
-    refs: list[SourceRef] = []
     outcomes: dict[str, tuple[str, str | None]] = {}
-    for subject in subjects:
-        claims: list[Claim] = []
-        previous: list[Claim] = []
-        subject_findings: list[Finding] = []
-        for ref in [r for r in config.sources if r.subject == subject.id]:
-            refs.append(ref)
-            role = ref.role or sources.role_of(ref.kind)
-            roles[ref.name] = role
-            snapshot, readings = _cached_read(db, config.snapshot_dir, ref, version)
-            seen_snapshots.append((snapshot, version))
-            claims += stamp(readings, subject=subject.id, ref=ref, snapshot=snapshot, role=role)
-            previous += store.previous_claims(db, ref.name)
-            if ref.name in failures:
-                since = db.execute("select failing_since from sources where name = ?",
-                                   [ref.name]).fetchone() if db["sources"].exists() else None
-                outcomes[ref.name] = ("failed", failures[ref.name])
-                subject_findings.append(unavailable(subject.id, ref, failures[ref.name],
-                                                    since[0] if since else None, snapshot))
-        subject_findings += run_rules(subject, claims, config)
-        if previous:
-            subject_findings += changes(subject.id, previous, claims)
-        all_claims += claims
-        all_findings += subject_findings
-        all_comparisons += compare_fields(subject, claims, subject_findings)
-    run = run.model_copy(update={"finished_at": now_utc(), "status": "ok",
-                                 "sources": len(refs), "claims": len(all_claims)})
-    before = store.open_finding_ids(db, [s.id for s in subjects])
-    run = store.write_run(
-        db, run, subjects=subjects, sources=refs, roles=roles, snapshots=seen_snapshots,
-        claims=all_claims, findings=all_findings,
+    for ref, snapshot, doc in loaded:
+        role = roles[ref.name] = ref.role or sources.role_of(ref.kind)
+        claims += stamp(_cached_read(db, ref, snapshot, doc, version), subject=subject.id,
+                        ref=ref, snapshot=snapshot, role=role)
+        previous += store.previous_claims(db, ref.name)
+        if ref.name in failures:
+            row = db.execute("select failing_since from sources where name = ?",
+                             [ref.name]).fetchone()
+            outcomes[ref.name] = ("failed", failures[ref.name])
+            findings.append(unavailable(subject.id, ref, failures[ref.name],
+                                        row[0] if row else None, snapshot))
+    findings += run_rules(subject, claims, config)
+    if previous:
+        findings += changes(subject.id, previous, claims)
+    comparisons = compare_fields(subject, claims, findings)
+    writer.subject(
+        subject, fingerprint=fingerprint, sources=[r for r, _, _ in loaded],
+        roles=roles, snapshots=[(s, version) for _, s, _ in loaded], claims=claims,
+        findings=findings, source_outcomes=outcomes,
         comparisons=[{"subject": c.subject, "field": c.field, "verdict": c.verdict,
-                      "values": c.values, "run_id": run.id} for c in all_comparisons],
-        source_outcomes=outcomes)
-    ids = {f.id for f in all_findings}
-    return AuditResult(run=run, findings=all_findings, claims=all_claims,
-                       comparisons=all_comparisons, new=sorted(ids - before),
-                       resolved=sorted(before - ids))
+                      "values": c.values, "run_id": writer.run.id} for c in comparisons])
+    return claims
 
 
-def _cached_read(db: sqlite_utils.Database, snapshot_dir: Path, ref: SourceRef,
-                 version: str) -> tuple[Snapshot, list[Reading]]:
+def _cached_read(db: sqlite_utils.Database, ref: SourceRef, snapshot: Snapshot,
+                 doc: Document, version: str) -> list[Reading]:
     """Parse a snapshot unless this exact snapshot was parsed by this code before."""
-    snapshot, doc = load_snapshot(snapshot_dir, ref)
     cached = store.claims_for_snapshot(db, snapshot.sha256, version)
     mine = [c for c in cached or [] if c.source == ref.name]
     if mine:
-        return snapshot, [Reading(**c.model_dump(include=set(Reading.model_fields)))
-                          for c in mine]
-    return snapshot, sources.parse(ref.kind, doc)
+        return [Reading(**c.model_dump(include=set(Reading.model_fields))) for c in mine]
+    return sources.parse(ref.kind, doc)
 
 
 def compare_documents(paths: list[tuple[str | None, Path]], *, subject: Subject | None = None,

@@ -61,10 +61,21 @@ config_option = click.option("--config", "config_path", default="config.toml",
 @click.option("--subject", "subjects", multiple=True, help="Audit only this subject.")
 @click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (cron).")
+@click.option("--digest", type=click.Path(dir_okay=False),
+              help="Write what is new and resolved since the last run to this Markdown file "
+                   "(for cron to mail).")
+@click.option("--wait", type=float, default=0, show_default=True, metavar="SECONDS",
+              help="If another audit holds the database's lock, wait this long for it "
+                   "(0: exit 2 at once).")
 def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | None,
-          new_only: bool, subjects: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+          new_only: bool, subjects: tuple[str, ...], as_json: bool, quiet: bool,
+          digest: str | None, wait: float) -> None:
     """Audit every subject in config.toml and record findings in SQLite."""
+    from .lock import audit_lock
+
     config = _config(config_path)
+    click.get_current_context().with_resource(
+        audit_lock(db_path or config.database_path, wait=wait))
     db = store.open_db(db_path or config.database_path)
     failures: dict[str, str] = {}
     if not offline:
@@ -72,8 +83,12 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
 
         results = fetch_sources(config, progress=None if not quiet else False)
         failures = {r.source: r.error or "failed" for r in results if r.status == "failed"}
-    result = run_audit(config, db, offline=offline, failures=failures,
+    result = run_audit(config, db, offline=offline, failures=failures, keep_claims=as_json,
                        subject_ids=list(subjects) or None)
+    if digest:
+        from .subject_report import digest_markdown
+
+        Path(digest).write_text(digest_markdown(db, result.run.id), encoding="utf-8")
     threshold = SEVERITY_ORDER[fail_on or config.auditor.fail_on]
     counted = [f for f in result.findings if not new_only or f.id in result.new]
     failing = [f for f in counted if SEVERITY_ORDER[f.severity] >= threshold]
@@ -152,3 +167,101 @@ def fields() -> None:
     """Print the field vocabulary used in claims, findings and the database."""
     for name, text in FIELDS.items():
         click.echo(f"{name:24} {text}")
+
+
+@cli.command()
+@config_option
+@click.option("--source", "names", multiple=True, metavar="NAME",
+              help="Fetch only this source (repeatable); default: every source with a url "
+                   "or identifier.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only failures, no progress bar (cron).")
+def fetch(config_path: str, names: tuple[str, ...], quiet: bool) -> None:
+    """Fetch sources into snapshots. Exit 0 if all fetched, 1 if some failed."""
+    from .fetch import fetch_sources
+    from .fetch import summary_line as fetch_line
+
+    results = fetch_sources(_config(config_path), names=list(names) or None,
+                            progress=False if quiet else None)
+    for result in results:
+        if not quiet or not result.ok:
+            click.echo(fetch_line(result), err=quiet)
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+def _existing_db(config_path: str, db_path: str | None) -> Path:
+    path = Path(db_path or _config(config_path).database_path)
+    if not path.exists():
+        raise AuditorError(f"{path}: no audit database yet; run `auditor audit` first")
+    return path
+
+
+@cli.command()
+@config_option
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="The audit database (default: [auditor] database in config).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--immutable", is_flag=True,
+              help="Open the database immutable (datasette -i): faster, but audits run while "
+                   "serving are not seen until restart.")
+@click.option("--print-command", is_flag=True,
+              help="Print the plain `datasette` command that does the same, and exit.")
+def serve(config_path: str, db_path: str | None, host: str, port: int, immutable: bool,
+          print_command: bool) -> None:
+    """Browse findings in Datasette, read-only, with the shipped metadata and views."""
+    import shlex
+    import signal
+    import subprocess
+    import tempfile
+
+    from .views import (
+        METADATA_DATABASE,
+        METADATA_PATH,
+        create_views,
+        datasette_args,
+        metadata_for,
+    )
+
+    path = _existing_db(config_path, db_path)
+    if print_command:
+        if path.stem != METADATA_DATABASE:
+            click.echo(f"note: metadata.json describes a database named {METADATA_DATABASE!r}; "
+                       f"name the file {METADATA_DATABASE}.db or use `auditor serve`", err=True)
+        click.echo(shlex.join(["datasette", *datasette_args(path, METADATA_PATH, host=host,
+                                                            port=port, immutable=immutable)]))
+        return
+    create_views(store.open_db(path))
+    with tempfile.TemporaryDirectory(prefix="auditor-serve-") as tmp:
+        metadata = Path(tmp) / "metadata.json"
+        metadata.write_text(json.dumps(metadata_for(path), ensure_ascii=False), encoding="utf-8")
+        proc = subprocess.Popen([sys.executable, "-m", "datasette",
+                                 *datasette_args(path, metadata, host=host, port=port,
+                                                 immutable=immutable)])
+        signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
+        try:
+            code = proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
+            code = proc.wait()
+    sys.exit(code)
+
+
+@cli.command("report")
+@click.argument("subject")
+@config_option
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="The audit database (default: [auditor] database in config).")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md",
+              show_default=True, help="Markdown for a briefing, or a standalone HTML page.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the report to this file instead of stdout.")
+def report_cmd(subject: str, config_path: str, db_path: str | None, fmt: str,
+               output: str | None) -> None:
+    """A report on one subject: fields by source, findings with quotes, and the gaps."""
+    from .subject_report import subject_report
+
+    text = subject_report(store.open_db(_existing_db(config_path, db_path)), subject, fmt)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)

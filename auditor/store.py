@@ -13,12 +13,13 @@ from typing import Any
 
 import sqlite_utils
 
-from .models import AuditRun, Claim, Finding, Snapshot, SourceRef, Subject
+from .models import AuditRun, Claim, Finding, Snapshot, SourceRef, Subject, digest, now_utc
 
 SCHEMA_VERSION = 1
 
 TABLES: dict[str, dict[str, Any]] = {
-    "subjects": {"columns": {"id": str, "name": str, "aliases": str}, "pk": "id"},
+    "subjects": {"columns": {"id": str, "name": str, "aliases": str, "fingerprint": str},
+                 "pk": "id"},
     "sources": {"columns": {"name": str, "subject": str, "kind": str, "role": str, "url": str,
                             "snapshot_path": str, "snapshot_sha256": str, "last_fetched": str,
                             "last_changed": str, "failing_since": str, "last_error": str},
@@ -44,7 +45,7 @@ TABLES: dict[str, dict[str, Any]] = {
                              "severity": str, "severity_rank": int, "message": str,
                              "status": str, "first_seen_run": str, "last_seen_run": str,
                              "first_seen": str, "last_seen": str, "resolved_run": str,
-                             "resolved_at": str, "details": str},
+                             "resolved_at": str, "details": str, "evidence": str},
                  "pk": "id"},
     "finding_sources": {"columns": {"finding_id": str, "position": int, "source": str,
                                     "kind": str, "value": str, "quote": str, "locator": str,
@@ -129,36 +130,95 @@ def open_finding_ids(db: sqlite_utils.Database, subjects: list[str]) -> set[str]
         f"select id from findings where status = 'open' and subject in ({marks})", subjects)}
 
 
-def write_run(db: sqlite_utils.Database, run: AuditRun, *, subjects: list[Subject],
-              sources: list[SourceRef], roles: dict[str, str],
-              snapshots: list[tuple[Snapshot, str]], claims: list[Claim],
-              findings: list[Finding], comparisons: list[dict[str, Any]],
-              source_outcomes: dict[str, tuple[str, str | None]]) -> AuditRun:
-    """Write one audit in one transaction and mark new, seen and resolved findings."""
-    now = run.finished_at or run.started_at
-    subject_ids = [s.id for s in subjects]
-    with db.atomic():
-        before = open_finding_ids(db, subject_ids)
-        db["subjects"].upsert_all(
-            [{"id": s.id, "name": s.name, "aliases": json.dumps(s.aliases, ensure_ascii=False)}
-             for s in subjects], pk="id")
-        db["runs"].insert(run.model_dump(), pk="id", replace=True)
-        known_snapshots = {r[0] for r in db.execute("select sha256 from snapshots")}
+class RunWriter:
+    """Writes one audit, subject by subject, inside one transaction.
+
+    Memory stays bounded by one subject; a failure or a kill anywhere rolls the whole run back.
+    Findings whose content has not changed only get their last_seen bumped, in one statement.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, run: AuditRun) -> None:
+        self.db = db
+        self.run = run
+        self.now = run.started_at
+        self.seen: set[str] = set()
+        self.new: list[str] = []
+        self.subjects: list[str] = []
+        self.sources = 0
+        self.claims = 0
+        self._atomic = db.atomic()
+
+    def __enter__(self) -> RunWriter:
+        self._atomic.__enter__()
+        self.db["runs"].insert(self.run.model_dump(), pk="id", replace=True)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._atomic.__exit__(*exc)
+
+    def fingerprint(self, subject_id: str) -> str | None:
+        row = self.db.execute("select fingerprint from subjects where id = ?",
+                              [subject_id]).fetchone()
+        return row[0] if row else None
+
+    def unchanged_subject(self, subject: Subject, fingerprint: str, source_names: list[str]
+                          ) -> None:
+        """Nothing this subject depends on changed: its open findings are seen again as they
+        are (changes reported last time are not repeated, so those resolve)."""
+        self.subjects.append(subject.id)
+        self.sources += len(source_names)
+        ids = [r[0] for r in self.db.execute(
+            "select id from findings where subject = ? and status = 'open' "
+            "and rule != 'source_changed'", [subject.id])]
+        self._touch(ids)
+        self.db["source_runs"].insert_all(
+            [{"run_id": self.run.id, "source": n, "snapshot_sha256": sha, "outcome": "ok",
+              "error": None} for n, sha in self.db.execute(
+                f"select name, snapshot_sha256 from sources where name in "
+                f"({','.join('?' for _ in source_names)})", source_names)],
+            pk=("run_id", "source"), replace=True)
+
+    def _touch(self, ids: list[str]) -> None:
+        self.seen.update(ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            self.db.execute(
+                f"update findings set last_seen_run = ?, last_seen = ? where id in "
+                f"({','.join('?' for _ in chunk)})", [self.run.id, self.now, *chunk])
+
+    def subject(self, subject: Subject, *, fingerprint: str, sources: list[SourceRef],
+                roles: dict[str, str], snapshots: list[tuple[Snapshot, str]],
+                claims: list[Claim], findings: list[Finding],
+                comparisons: list[dict[str, Any]],
+                source_outcomes: dict[str, tuple[str, str | None]]) -> None:
+        db, now, run = self.db, self.now, self.run
+        self.subjects.append(subject.id)
+        self.sources += len(sources)
+        self.claims += len(claims)
+        db["subjects"].upsert({"id": subject.id, "name": subject.name,
+                               "aliases": json.dumps(subject.aliases, ensure_ascii=False),
+                               "fingerprint": fingerprint}, pk="id")
+        shas = [s.sha256 for s, _ in snapshots]
+        known = {r[0] for r in db.execute(
+            f"select sha256 from snapshots where sha256 in ({','.join('?' for _ in shas)})",
+            shas)} if shas else set()
         db["snapshots"].upsert_all(
             [{**s.model_dump(exclude={"headers"}), "parser_version": version,
-              "first_seen_run": run.id}
-             for s, version in snapshots if s.sha256 not in known_snapshots] +
+              "first_seen_run": run.id} for s, version in snapshots if s.sha256 not in known] +
             [{"sha256": s.sha256, "parser_version": version}
-             for s, version in snapshots if s.sha256 in known_snapshots], pk="sha256")
+             for s, version in snapshots if s.sha256 in known], pk="sha256")
         current = {s.source: s for s, _ in snapshots}
-        source_rows = []
+        names = [r.name for r in sources]
+        previous = {r[0]: r[1:] for r in db.execute(
+            "select name, snapshot_sha256, last_changed, failing_since from sources where name "
+            f"in ({','.join('?' for _ in names)})", names)} if names else {}
+        rows = []
         for ref in sources:
             outcome, error = source_outcomes.get(ref.name, ("ok", None))
             snap = current.get(ref.name)
-            prev = db.execute("select snapshot_sha256, last_changed, failing_since from sources "
-                              "where name = ?", [ref.name]).fetchone()
+            prev = previous.get(ref.name)
             changed = snap is not None and (not prev or prev[0] != snap.sha256)
-            source_rows.append({
+            rows.append({
                 "name": ref.name, "subject": ref.subject, "kind": ref.kind,
                 "role": roles.get(ref.name, ""), "url": ref.url or (snap.url if snap else None),
                 "snapshot_path": ref.snapshot,
@@ -169,55 +229,83 @@ def write_run(db: sqlite_utils.Database, run: AuditRun, *, subjects: list[Subjec
                                                                or now),
                 "last_error": error,
             })
-        db["sources"].upsert_all(source_rows, pk="name")
+        db["sources"].upsert_all(rows, pk="name")
         db["source_runs"].insert_all(
             [{"run_id": run.id, "source": r["name"], "snapshot_sha256": r["snapshot_sha256"],
               "outcome": source_outcomes.get(r["name"], ("ok", None))[0],
-              "error": source_outcomes.get(r["name"], ("ok", None))[1]} for r in source_rows],
+              "error": source_outcomes.get(r["name"], ("ok", None))[1]} for r in rows],
             pk=("run_id", "source"), replace=True)
         db["claims"].insert_all(
             [{"id": c.id, **c.model_dump(exclude={"value"}),
               "value": json.dumps(c.value, ensure_ascii=False, default=str),
               "value_text": c.value_text()} for c in claims], pk="id", ignore=True)
-        seen = set()
-        events = []
-        for f in findings:
-            seen.add(f.id)
-            existing = db.execute("select status, first_seen_run, first_seen from findings "
-                                  "where id = ?", [f.id]).fetchone()
-            row = {"id": f.id, "subject": f.subject, "field": f.field, "kind": f.kind,
-                   "rule": f.rule, "severity": f.severity,
-                   "severity_rank": SEVERITY_RANK[f.severity], "message": f.message,
-                   "status": "open", "last_seen_run": run.id, "last_seen": now,
-                   "resolved_run": None, "resolved_at": None,
-                   "details": json.dumps(f.details, ensure_ascii=False, default=str),
-                   "first_seen_run": existing[1] if existing else run.id,
-                   "first_seen": existing[2] if existing else now}
-            db["findings"].upsert(row, pk="id")
-            if not existing:
-                events.append({"run_id": run.id, "finding_id": f.id, "event": "new", "at": now})
-            elif existing[0] != "open":
-                events.append({"run_id": run.id, "finding_id": f.id, "event": "reopened",
-                               "at": now})
-            db["finding_sources"].delete_where("finding_id = ?", [f.id])
-            db["finding_sources"].insert_all(
-                [{"finding_id": f.id, "position": i, **s.model_dump(exclude={"value"}),
-                  "value": json.dumps(s.value, ensure_ascii=False, default=str)}
-                 for i, s in enumerate(f.sources)], pk=("finding_id", "position"))
-        resolved = before - seen
-        for fid in resolved:
-            db["findings"].update(fid, {"status": "resolved", "resolved_run": run.id,
-                                        "resolved_at": now})
-            events.append({"run_id": run.id, "finding_id": fid, "event": "resolved", "at": now})
-        db["finding_events"].insert_all(events, pk=("run_id", "finding_id"), replace=True)
-        for subject in subject_ids:
-            db["comparisons"].delete_where("subject = ?", [subject])
+        self._findings(findings)
+        db["comparisons"].delete_where("subject = ?", [subject.id])
         db["comparisons"].insert_all(comparisons, pk=("subject", "field"), replace=True)
-        run = run.model_copy(update={
-            "findings_open": len(seen), "findings_resolved": len(resolved),
-            "findings_new": sum(1 for e in events if e["event"] in ("new", "reopened"))})
-        db["runs"].upsert(run.model_dump(), pk="id")
-    return run
+
+    def _findings(self, findings: list[Finding]) -> None:
+        db, now, run = self.db, self.now, self.run
+        ids = [f.id for f in findings]
+        existing = {r[0]: r[1:] for r in db.execute(
+            "select id, status, first_seen_run, first_seen, evidence from findings "
+            f"where id in ({','.join('?' for _ in ids)})", ids)} if ids else {}
+        unchanged, rows, sides, events = [], [], [], []
+        for f in findings:
+            old = existing.get(f.id)
+            evidence = digest(f.message, f.severity, f.model_dump(include={"sources", "details"}))
+            if old and old[0] == "open" and old[3] == evidence:
+                unchanged.append(f.id)
+                continue
+            self.seen.add(f.id)
+            rows.append({"id": f.id, "subject": f.subject, "field": f.field, "kind": f.kind,
+                         "rule": f.rule, "severity": f.severity,
+                         "severity_rank": SEVERITY_RANK[f.severity], "message": f.message,
+                         "status": "open", "last_seen_run": run.id, "last_seen": now,
+                         "resolved_run": None, "resolved_at": None,
+                         "details": json.dumps(f.details, ensure_ascii=False, default=str),
+                         "evidence": evidence, "first_seen_run": old[1] if old else run.id,
+                         "first_seen": old[2] if old else now})
+            sides += [{"finding_id": f.id, "position": i, **s.model_dump(exclude={"value"}),
+                       "value": json.dumps(s.value, ensure_ascii=False, default=str)}
+                      for i, s in enumerate(f.sources)]
+            if not old or old[0] != "open":
+                event = "new" if not old else "reopened"
+                events.append({"run_id": run.id, "finding_id": f.id, "event": event, "at": now})
+                self.new.append(f.id)
+        self._touch(unchanged)
+        if rows:
+            changed = [r["id"] for r in rows]
+            for i in range(0, len(changed), 500):
+                chunk = changed[i:i + 500]
+                db.execute(f"delete from finding_sources where finding_id in "
+                           f"({','.join('?' for _ in chunk)})", chunk)
+            db["findings"].upsert_all(rows, pk="id")
+            db["finding_sources"].insert_all(sides, pk=("finding_id", "position"))
+            db["finding_events"].insert_all(events, pk=("run_id", "finding_id"), replace=True)
+
+    def finish(self) -> AuditRun:
+        """Resolve the open findings of audited subjects that were not seen this run."""
+        resolved: list[str] = []
+        for i in range(0, len(self.subjects), 500):
+            chunk = self.subjects[i:i + 500]
+            resolved += [r[0] for r in self.db.execute(
+                f"select id from findings where status = 'open' and subject in "
+                f"({','.join('?' for _ in chunk)})", chunk) if r[0] not in self.seen]
+        for i in range(0, len(resolved), 500):
+            chunk = resolved[i:i + 500]
+            self.db.execute(f"update findings set status = 'resolved', resolved_run = ?, "
+                            f"resolved_at = ? where id in ({','.join('?' for _ in chunk)})",
+                            [self.run.id, self.now, *chunk])
+        self.db["finding_events"].insert_all(
+            [{"run_id": self.run.id, "finding_id": fid, "event": "resolved", "at": self.now}
+             for fid in resolved], pk=("run_id", "finding_id"), replace=True)
+        self.resolved = resolved
+        self.run = self.run.model_copy(update={
+            "finished_at": now_utc(), "status": "ok", "sources": self.sources,
+            "claims": self.claims, "findings_open": len(self.seen),
+            "findings_new": len(self.new), "findings_resolved": len(resolved)})
+        self.db["runs"].upsert(self.run.model_dump(), pk="id")
+        return self.run
 
 
 def last_run(db: sqlite_utils.Database) -> dict[str, Any] | None:
@@ -235,12 +323,59 @@ def findings(db: sqlite_utils.Database, *, status: str | None = "open",
     if subject:
         where.append("subject = ?")
         params.append(subject)
-    rows = list(db["findings"].rows_where(" and ".join(where) or None, params,
+    return findings_where(db, " and ".join(where) or None, params)
+
+
+def findings_where(db: sqlite_utils.Database, where: str | None, params: list[Any]
+                   ) -> list[dict[str, Any]]:
+    rows = list(db["findings"].rows_where(where, params,
                                           order_by="severity_rank desc, subject, field, rule"))
+    sides: dict[str, list[dict[str, Any]]] = {}
+    ids = [r["id"] for r in rows]
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for s in db["finding_sources"].rows_where(
+                f"finding_id in ({','.join('?' for _ in chunk)})", chunk,
+                order_by="finding_id, position"):
+            sides.setdefault(s["finding_id"], []).append(
+                {**s, "value": json.loads(s["value"]) if s["value"] else None})
     for row in rows:
         row["details"] = json.loads(row["details"] or "{}")
-        row["sources"] = [
-            {**s, "value": json.loads(s["value"]) if s["value"] else None}
-            for s in db["finding_sources"].rows_where("finding_id = ?", [row["id"]],
-                                                      order_by="position")]
+        row["sources"] = sides.get(row["id"], [])
     return rows
+
+
+def current_findings(db: sqlite_utils.Database, subjects: list[str]) -> list[Finding]:
+    """Open findings of these subjects, as models (for printing and JSON)."""
+    out: list[Finding] = []
+    for i in range(0, len(subjects), 500):
+        chunk = subjects[i:i + 500]
+        for row in findings_where(db, f"status = 'open' and subject in "
+                                      f"({','.join('?' for _ in chunk)})", chunk):
+            out.append(Finding(**{k: row[k] for k in Finding.model_fields}))
+    return out
+
+
+def current_comparisons(db: sqlite_utils.Database, subjects: list[str]) -> list[Any]:
+    from .diff import Comparison
+
+    out = []
+    for i in range(0, len(subjects), 500):
+        chunk = subjects[i:i + 500]
+        for r in db["comparisons"].rows_where(
+                f"subject in ({','.join('?' for _ in chunk)})", chunk, order_by="subject, field"):
+            out.append(Comparison(r["subject"], r["field"], r["verdict"], json.loads(r["values"])))
+    return out
+
+
+def current_claims(db: sqlite_utils.Database, subjects: list[str]) -> list[Claim]:
+    """The claims of each source's current snapshot, for these subjects."""
+    out: list[Claim] = []
+    for i in range(0, len(subjects), 500):
+        chunk = subjects[i:i + 500]
+        out += [_claim(r) for r in db.query(
+            "select claims.* from claims join sources on claims.source = sources.name "
+            "and claims.snapshot_sha256 = sources.snapshot_sha256 "
+            f"where sources.subject in ({','.join('?' for _ in chunk)}) "
+            "order by sources.subject, claims.rowid", chunk)]
+    return out

@@ -138,3 +138,33 @@ def test_second_audit_with_nothing_changed_reuses_parsed_claims(dossier):
     count = db["claims"].count
     dossier.audit()
     assert db["claims"].count == count
+
+
+def test_an_unchanged_subject_is_not_parsed_again(dossier, tmp_path):
+    from auditor.audit import run_audit
+    from auditor.config import load_config
+
+    config = load_config(dossier.config)
+    db = store.open_db(dossier.db)
+    first = run_audit(config, db)
+    second = run_audit(config, db)
+    assert (first.skipped, second.skipped) == (0, 1)
+    assert {f.id for f in first.findings} == {f.id for f in second.findings}
+    assert second.new == [] and second.resolved == []
+    dossier.edit("jrct-jRCT2090220384-en.html", "Size</th><td>7</td>", "Size</th><td>8</td>")
+    third = run_audit(config, db)
+    assert third.skipped == 0 and third.new
+
+
+def test_a_rule_setting_change_rechecks_the_subject(dossier):
+    from auditor.audit import run_audit
+    from auditor.config import load_config
+
+    db = store.open_db(dossier.db)
+    run_audit(load_config(dossier.config), db)
+    dossier.config.write_text(dossier.config.read_text() +
+                              "\n[rules.analysed_fewer_than_enrolled]\nenabled = false\n")
+    result = run_audit(load_config(dossier.config), db)
+    assert result.skipped == 0
+    assert not [f for f in result.findings if f.rule == "analysed_fewer_than_enrolled"]
+    assert result.resolved
