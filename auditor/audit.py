@@ -3,6 +3,7 @@ the previous audit, and write it all in one transaction."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -56,16 +57,24 @@ def rules_version() -> str:
 
 @dataclass
 class AuditResult:
-    """What one audit did. Findings and comparisons are read back from the database, so they
-    are the same whether a subject was re-checked or found unchanged."""
+    """What one audit did. Findings and comparisons are read back from the database when
+    asked for, so they are the same whether a subject was re-checked or found unchanged."""
 
     run: AuditRun
-    findings: list[Finding]
+    db: sqlite_utils.Database
+    subjects: list[str]
     claims: list[Claim]
-    comparisons: list[Comparison]
     new: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
     skipped: int = 0
+
+    @functools.cached_property
+    def findings(self) -> list[Finding]:
+        return store.current_findings(self.db, self.subjects)
+
+    @functools.cached_property
+    def comparisons(self) -> list[Comparison]:
+        return store.current_comparisons(self.db, self.subjects)
 
 
 def stamp(readings: list[Reading], *, subject: str, ref: SourceRef, snapshot: Snapshot,
@@ -140,9 +149,8 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
         run = writer.finish()
     audited = [s.id for s in subjects]
     return AuditResult(
-        run=run, findings=store.current_findings(db, audited),
-        claims=store.current_claims(db, audited) if keep_claims else [],
-        comparisons=store.current_comparisons(db, audited), new=sorted(writer.new),
+        run=run, db=db, subjects=audited,
+        claims=store.current_claims(db, audited) if keep_claims else [], new=sorted(writer.new),
         resolved=sorted(writer.resolved), skipped=skipped)
 
 

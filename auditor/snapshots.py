@@ -5,6 +5,7 @@ reconstructed or fetched. Offline audits read the bytes exactly as saved.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -22,23 +23,37 @@ def sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+@functools.lru_cache(maxsize=64)
+def _real(root: str) -> str:
+    return os.path.realpath(root)
+
+
 def safe_path(root: Path, relative: str) -> Path:
-    """root/relative, refusing absolute paths and '..' that would leave root."""
-    root = root.resolve()
-    candidate = (root / relative).resolve()
-    if os.path.isabs(relative) or not candidate.is_relative_to(root):
+    """root/relative, refusing absolute paths and '..' (or links) that would leave root."""
+    real_root = _real(str(root))
+    candidate = os.path.realpath(os.path.join(real_root, relative))
+    if os.path.isabs(relative) or os.path.commonpath([real_root, candidate]) != real_root:
         raise SnapshotError(
             f"snapshot path {relative!r} escapes the snapshot folder {root}; "
             "use a path inside it"
         )
-    return candidate
+    return Path(candidate)
 
 
 def read_manifest(folder: Path) -> dict[str, dict]:
     """file name → manifest entry, for one folder. A missing manifest is an empty one."""
     path = folder / MANIFEST
-    if not path.exists():
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return {}
+    return dict(_manifest(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=256)
+def _manifest(path_text: str, mtime_ns: int, size: int) -> dict[str, dict]:
+    """Parsed once per folder and version of the file, not once per snapshot."""
+    path = Path(path_text)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:

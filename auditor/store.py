@@ -97,6 +97,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             db[table].enable_fts(["quote"], create_triggers=True, tokenize="trigram")
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     db.enable_wal()
+    from .views import create_views  # the browsing views (views.py) over these tables
+
+    create_views(db)
 
 
 def claims_for_snapshot(db: sqlite_utils.Database, sha: str, parser_version: str
@@ -147,6 +150,50 @@ class RunWriter:
         self.sources = 0
         self.claims = 0
         self._atomic = db.atomic()
+        self._rows: dict[str, list[dict[str, Any]]] = {}
+        self._touched: list[str] = []
+        self._stale: dict[str, list[str]] = {"finding_sources": [], "comparisons": []}
+
+    BATCH = 5000
+
+    def _add(self, table: str, rows: list[dict[str, Any]]) -> None:
+        self._rows.setdefault(table, []).extend(rows)
+
+    def flush(self) -> None:
+        """Write buffered rows: few large statements instead of many small ones."""
+        db = self.db
+        for column, table in (("finding_id", "finding_sources"), ("subject", "comparisons")):
+            ids = self._stale[table]
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                db.execute(f"delete from {table} where {column} in "
+                           f"({','.join('?' for _ in chunk)})", chunk)
+            ids.clear()
+        for table, pk, mode in (
+                ("subjects", "id", "upsert"), ("snapshots", "sha256", "upsert"),
+                ("sources", "name", "upsert"), ("source_runs", ("run_id", "source"), "replace"),
+                ("claims", "id", "ignore"), ("findings", "id", "upsert"),
+                ("finding_sources", ("finding_id", "position"), "replace"),
+                ("finding_events", ("run_id", "finding_id"), "replace"),
+                ("comparisons", ("subject", "field"), "replace")):
+            rows = self._rows.pop(table, [])
+            if not rows:
+                continue
+            if mode == "upsert":
+                db[table].upsert_all(rows, pk=pk, batch_size=500)
+            else:
+                db[table].insert_all(rows, pk=pk, batch_size=500, replace=mode == "replace",
+                                     ignore=mode == "ignore")
+        ids, self._touched = self._touched, []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            db.execute(
+                f"update findings set last_seen_run = ?, last_seen = ? where id in "
+                f"({','.join('?' for _ in chunk)})", [self.run.id, self.now, *chunk])
+
+    def _maybe_flush(self) -> None:
+        if sum(len(r) for r in self._rows.values()) >= self.BATCH:
+            self.flush()
 
     def __enter__(self) -> RunWriter:
         self._atomic.__enter__()
@@ -171,20 +218,16 @@ class RunWriter:
             "select id from findings where subject = ? and status = 'open' "
             "and rule != 'source_changed'", [subject.id])]
         self._touch(ids)
-        self.db["source_runs"].insert_all(
-            [{"run_id": self.run.id, "source": n, "snapshot_sha256": sha, "outcome": "ok",
-              "error": None} for n, sha in self.db.execute(
+        self._add("source_runs", [
+            {"run_id": self.run.id, "source": n, "snapshot_sha256": sha, "outcome": "ok",
+             "error": None} for n, sha in self.db.execute(
                 f"select name, snapshot_sha256 from sources where name in "
-                f"({','.join('?' for _ in source_names)})", source_names)],
-            pk=("run_id", "source"), replace=True)
+                f"({','.join('?' for _ in source_names)})", source_names)])
+        self._maybe_flush()
 
     def _touch(self, ids: list[str]) -> None:
         self.seen.update(ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            self.db.execute(
-                f"update findings set last_seen_run = ?, last_seen = ? where id in "
-                f"({','.join('?' for _ in chunk)})", [self.run.id, self.now, *chunk])
+        self._touched.extend(ids)
 
     def subject(self, subject: Subject, *, fingerprint: str, sources: list[SourceRef],
                 roles: dict[str, str], snapshots: list[tuple[Snapshot, str]],
@@ -195,18 +238,18 @@ class RunWriter:
         self.subjects.append(subject.id)
         self.sources += len(sources)
         self.claims += len(claims)
-        db["subjects"].upsert({"id": subject.id, "name": subject.name,
-                               "aliases": json.dumps(subject.aliases, ensure_ascii=False),
-                               "fingerprint": fingerprint}, pk="id")
+        self._add("subjects", [{"id": subject.id, "name": subject.name,
+                                "aliases": json.dumps(subject.aliases, ensure_ascii=False),
+                                "fingerprint": fingerprint}])
         shas = [s.sha256 for s, _ in snapshots]
         known = {r[0] for r in db.execute(
             f"select sha256 from snapshots where sha256 in ({','.join('?' for _ in shas)})",
             shas)} if shas else set()
-        db["snapshots"].upsert_all(
-            [{**s.model_dump(exclude={"headers"}), "parser_version": version,
-              "first_seen_run": run.id} for s, version in snapshots if s.sha256 not in known] +
-            [{"sha256": s.sha256, "parser_version": version}
-             for s, version in snapshots if s.sha256 in known], pk="sha256")
+        self._add("snapshots",
+                  [{**s.model_dump(exclude={"headers"}), "parser_version": version,
+                    "first_seen_run": run.id} for s, version in snapshots if s.sha256 not in known]
+                  + [{"sha256": s.sha256, "parser_version": version}
+                     for s, version in snapshots if s.sha256 in known])
         current = {s.source: s for s, _ in snapshots}
         names = [r.name for r in sources]
         previous = {r[0]: r[1:] for r in db.execute(
@@ -229,19 +272,18 @@ class RunWriter:
                                                                or now),
                 "last_error": error,
             })
-        db["sources"].upsert_all(rows, pk="name")
-        db["source_runs"].insert_all(
-            [{"run_id": run.id, "source": r["name"], "snapshot_sha256": r["snapshot_sha256"],
-              "outcome": source_outcomes.get(r["name"], ("ok", None))[0],
-              "error": source_outcomes.get(r["name"], ("ok", None))[1]} for r in rows],
-            pk=("run_id", "source"), replace=True)
-        db["claims"].insert_all(
-            [{"id": c.id, **c.model_dump(exclude={"value"}),
-              "value": json.dumps(c.value, ensure_ascii=False, default=str),
-              "value_text": c.value_text()} for c in claims], pk="id", ignore=True)
+        self._add("sources", rows)
+        self._add("source_runs", [
+            {"run_id": run.id, "source": r["name"], "snapshot_sha256": r["snapshot_sha256"],
+             "outcome": source_outcomes.get(r["name"], ("ok", None))[0],
+             "error": source_outcomes.get(r["name"], ("ok", None))[1]} for r in rows])
+        self._add("claims", [{"id": c.id, **c.model_dump(exclude={"value"}),
+                              "value": json.dumps(c.value, ensure_ascii=False, default=str),
+                              "value_text": c.value_text()} for c in claims])
         self._findings(findings)
-        db["comparisons"].delete_where("subject = ?", [subject.id])
-        db["comparisons"].insert_all(comparisons, pk=("subject", "field"), replace=True)
+        self._stale["comparisons"].append(subject.id)
+        self._add("comparisons", comparisons)
+        self._maybe_flush()
 
     def _findings(self, findings: list[Finding]) -> None:
         db, now, run = self.db, self.now, self.run
@@ -273,18 +315,14 @@ class RunWriter:
                 events.append({"run_id": run.id, "finding_id": f.id, "event": event, "at": now})
                 self.new.append(f.id)
         self._touch(unchanged)
-        if rows:
-            changed = [r["id"] for r in rows]
-            for i in range(0, len(changed), 500):
-                chunk = changed[i:i + 500]
-                db.execute(f"delete from finding_sources where finding_id in "
-                           f"({','.join('?' for _ in chunk)})", chunk)
-            db["findings"].upsert_all(rows, pk="id")
-            db["finding_sources"].insert_all(sides, pk=("finding_id", "position"))
-            db["finding_events"].insert_all(events, pk=("run_id", "finding_id"), replace=True)
+        self._stale["finding_sources"].extend(r["id"] for r in rows)
+        self._add("findings", rows)
+        self._add("finding_sources", sides)
+        self._add("finding_events", events)
 
     def finish(self) -> AuditRun:
         """Resolve the open findings of audited subjects that were not seen this run."""
+        self.flush()
         resolved: list[str] = []
         for i in range(0, len(self.subjects), 500):
             chunk = self.subjects[i:i + 500]

@@ -7,6 +7,7 @@ never a guess.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from datetime import date
@@ -28,6 +29,12 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": 
 def squash(text: str) -> str:
     """Collapse runs of whitespace (HTML text nodes are full of them)."""
     return re.sub(r"\s+", " ", text or "").strip()
+
+
+def strip_markup(markup: str, sep: str = " ") -> str:
+    """Text of a JATS/HTML fragment (an abstract string): tags dropped, entities decoded.
+    Much cheaper than building a parse tree for a few paragraphs."""
+    return squash(html.unescape(re.sub(r"<[^>]*>", sep, markup)))
 
 
 # --- numbers --------------------------------------------------------------------------------

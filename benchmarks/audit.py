@@ -32,8 +32,9 @@ from auditor import store
 t = time.perf_counter()
 config = load_config(sys.argv[1])
 result = run_audit(config, store.open_db(config.database_path))
-print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-      len(result.findings), result.skipped)
+seconds = time.perf_counter() - t
+print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, result.run.findings_open,
+      result.skipped)
 """
 
 

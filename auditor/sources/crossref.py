@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup
 
 from ..documents import Document
 from ..errors import ParseError
 from ..models import Reading
 from ..prose import read_prose
-from ..values import date_parts_to_iso, normalize_id, squash
+from ..values import strip_markup, date_parts_to_iso, normalize_id, squash
 
 KIND = "crossref"
 ROLE = "publication"
@@ -63,7 +62,7 @@ def parse(doc: Document) -> list[Reading]:
     readings += _notices(msg)
     abstract = msg.get("abstract")
     if abstract:
-        text = re.sub(r"^Abstract\s+", "", squash(BeautifulSoup(abstract, "lxml").get_text(" ")))
+        text = re.sub(r"^Abstract\s+", "", strip_markup(abstract))
         readings += read_prose(text, "message.abstract")
     if title:
         readings.append(Reading(field="title", value=title, quote=title, locator="message.title"))

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup
 
 from ..documents import Document
 from ..errors import ParseError
 from ..models import Reading
 from ..prose import read_prose
-from ..values import normalize_id, parse_date, squash
+from ..values import strip_markup, normalize_id, parse_date, squash
 from .pubmed import publication_type_readings
 
 KIND = "europepmc"
@@ -57,7 +56,7 @@ def abstract_sections(html: str) -> list[tuple[str | None, str]]:
 
 
 def _text(html: str) -> str:
-    return squash(BeautifulSoup(html, "lxml").get_text()) if html.strip() else ""
+    return strip_markup(html, sep="") if html.strip() else ""
 
 
 def parse(doc: Document) -> list[Reading]:
