@@ -265,3 +265,7 @@ def report_cmd(subject: str, config_path: str, db_path: str | None, fmt: str,
         Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+if __name__ == "__main__":
+    cli()
