@@ -7,6 +7,10 @@ while Datasette is reading). The column names here are described in `metadata.js
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import sqlite_utils
 
 # "Current" claims are those of the snapshot each source had at its last successful audit;
@@ -66,11 +70,11 @@ order by p.subject, sides, p.field
 """
 
 CHANGES_SINCE_PREVIOUS_RUN = """
-with latest as (select id, started_at from runs where status = 'ok'
-                order by started_at desc, id desc limit 1)
+with latest as (select id, started_at, rowid as n from runs where status = 'ok'
+                order by started_at desc, rowid desc limit 1)
 select e.run_id,
-       (select r.id from runs r, latest l where r.status = 'ok' and r.started_at <= l.started_at
-        and r.id != l.id order by r.started_at desc, r.id desc limit 1) as previous_run,
+       (select r.id from runs r, latest l where r.status = 'ok' and r.rowid < l.n
+        order by r.started_at desc, r.rowid desc limit 1) as previous_run,
        e.at, e.event, f.subject, f.severity, f.severity_rank, f.field, f.rule, f.kind,
        f.message, f.status, f.id as finding_id
 from finding_events e
@@ -84,7 +88,7 @@ select s.name as source, s.subject, s.kind, s.role, s.url,
        s.last_fetched, s.last_changed, s.failing_since, s.last_error,
        cast(julianday('now') - julianday(s.last_fetched) as integer) as days_since_fetched,
        (select sr.outcome from source_runs sr join runs r on r.id = sr.run_id
-        where sr.source = s.name order by r.started_at desc, r.id desc limit 1) as last_outcome,
+        where sr.source = s.name order by r.started_at desc, r.rowid desc limit 1) as last_outcome,
        sn.provenance, sn.retrieved_at, sn.media_type, sn.note as snapshot_note,
        s.snapshot_path, s.snapshot_sha256
 from sources s
@@ -102,6 +106,7 @@ join findings f on f.id = fs.finding_id
 order by f.subject, f.severity_rank desc, f.id, fs.position
 """
 
+# Runs started in the same second are told apart by rowid: the order they were written in.
 # Order matters: a view must exist before a view that selects from it.
 VIEWS: dict[str, str] = {
     "current_claims": CURRENT_CLAIMS,
@@ -133,3 +138,28 @@ def create_views(db: sqlite_utils.Database) -> list[str]:
         for name in rewrite:
             db.execute(_statement(name, VIEWS[name]))
     return rewrite
+
+
+# --- Serving with Datasette -------------------------------------------------------------------
+
+METADATA_PATH = Path(__file__).with_name("metadata.json")
+#: The database name metadata.json describes; Datasette names a database after its file stem.
+METADATA_DATABASE = "audit"
+
+
+def metadata_for(db_path: str | Path) -> dict[str, Any]:
+    """The shipped metadata, keyed on this database's name (Datasette uses the file stem)."""
+    meta = json.loads(METADATA_PATH.read_text(encoding="utf-8"))
+    name = Path(db_path).stem
+    if name != METADATA_DATABASE:
+        meta["databases"] = {name: meta["databases"][METADATA_DATABASE]}
+    return meta
+
+
+def datasette_args(db_path: str | Path, metadata: str | Path = METADATA_PATH, *,
+                   host: str = "127.0.0.1", port: int = 8001, immutable: bool = False
+                   ) -> list[str]:
+    """`datasette serve` arguments. Immutable (-i) is fastest but misses later audits; the
+    default opens the file with read-only connections (mode=ro), so each audit shows at once."""
+    db = ["-i", str(db_path)] if immutable else [str(db_path)]
+    return ["serve", *db, "--metadata", str(metadata), "--host", host, "--port", str(port)]
