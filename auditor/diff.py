@@ -30,7 +30,9 @@ def run_rules(subject: Subject, claims: list[Claim], config: Config | None = Non
             continue
         ctx = Context(subject=subject, claims=claims,
                       threshold=settings.threshold if settings else None,
-                      severity=(settings.severity if settings and settings.severity else ""))
+                      severity=(settings.severity if settings and settings.severity else ""),
+                      options={"stale_after_days": config.auditor.stale_after_days}
+                      if config else {})
         for f in r.check(ctx):
             findings.setdefault(f.id, f)
     return sorted(findings.values(), key=lambda f: (f.field, f.rule, f.message))

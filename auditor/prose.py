@@ -10,6 +10,7 @@ import re
 
 from .models import Reading
 from .values import (
+    _WORD_NUMBERS,
     design_tags,
     find_ids,
     fold,
@@ -19,8 +20,10 @@ from .values import (
     squash,
 )
 
-_NUM = r"(\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|" \
-       r"thirteen|fourteen|fifteen|sixteen|eighteen|twenty|thirty|forty|fifty)"
+#: A count in digits or words, longest word first so 'twenty-eight' is not read as 'eight'.
+_NUM = r"(\d[\d,]*|" + "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True)) + ")"
+#: A Japanese count: digits (full-width ones are folded) or kanji numerals (七例).
+_JA_NUM = r"(\d+|[〇一二三四五六七八九十百千]+)"
 _DUR = r"(\d+|six|twelve|eighteen|twenty-four|thirty-six|forty-eight|one|two|three|four|five)" \
        r"[\s-]*(?:years?|months?|weeks?|か月|ヶ月|カ月|年間?|週間?)"
 
@@ -30,14 +33,14 @@ ENROLLMENT_PATTERNS = [
     rf"(?:received|enrolled|treated|transplanted into|into the \w+ of|included|recruited)\s+"
     rf"{_NUM}\s+(?:patients|participants|subjects)",
     r"\bn\s*=\s*(\d+)",
-    r"(\d+)\s*(?:例|名|人)(?:の患者|に移植|を対象|が登録|を登録)",
-    r"(?:患者|被験者)\s*(\d+)\s*(?:例|名|人)",
+    rf"{_JA_NUM}\s*(?:例|名|人)(?:の患者|に移植|を対象|が登録|を登録)",
+    rf"(?:患者|被験者)\s*{_JA_NUM}\s*(?:例|名|人)",
 ]
 ANALYSED_PATTERNS = [
     rf"(?:among|of) the {_NUM} patients (?:who underwent|evaluated|assessed|analy[sz]ed)"
     r"[^.]*?(?:efficacy|evaluation)",
     rf"efficacy was (?:evaluated|assessed|analy[sz]ed) in {_NUM} patients",
-    r"有効性[^。]*?(\d+)\s*(?:例|名)",
+    rf"有効性[^。]*?{_JA_NUM}\s*(?:例|名)",
 ]
 FOLLOW_UP_PATTERNS = [
     rf"(?:followed|follow-up|followed up|observed|monitored)[^.]{{0,40}}?(?:for|over|of|to)\s+"
@@ -51,10 +54,11 @@ AE_PATTERNS = [
     rf"{_NUM}\s+(?:mild(?:[- ]to[- ]moderate|,? (?:or|and|to) moderate)?|moderate)?\s*"
     r"(?:treatment-emergent\s+)?adverse events",
     rf"{_NUM}\s+(?:mild(?:[- ]to[- ]moderate|,? (?:or|and|to) moderate)?|moderate)\s+events",
-    r"有害事象[^。]*?(\d+)\s*件",
+    rf"(?<!重篤な)有害事象[^。]*?{_JA_NUM}\s*件",  # 重篤な有害事象 counts are SAEs
 ]
-SAE_NONE = r"\bno serious adverse events?\b|serious adverse events? (?:were|was) not|重篤な有害事象(?:は|の発現は)?(?:認められ|み?られ)?なかった|重篤な有害事象なし"
-SAE_PATTERNS = [rf"{_NUM}\s+serious adverse events?", r"重篤な有害事象[^。]*?(\d+)\s*件"]
+SAE_NONE = (r"\bno serious adverse events?\b|serious adverse events? (?:were|was) not|"
+            r"重篤な有害事象(?:は|の発現は)?(?:認められ|み?られ)?なかった|重篤な有害事象なし")
+SAE_PATTERNS = [rf"{_NUM}\s+serious adverse events?", rf"重篤な有害事象[^。]*?{_JA_NUM}\s*件"]
 
 OUTCOME_PATTERNS = {
     "primary_outcomes": r"(?:the\s+)?primary\s+(?:outcomes?|end\s?points?)\s+(?:was|were|is|are|"
@@ -71,7 +75,7 @@ CLAIM_WORDS = [
     r"demonstrated (?:efficacy|effectiveness|benefit)", r"\bbreakthrough\b",
     r"\brestores?\b (?:motor|function|dopamine)", r"\bclinically proven\b", r"\bestablished\b",
     r"\bhighly effective\b", r"\bsafe and effective\b", r"\bconfirm(?:s|ed)? (?:the )?efficacy",
-    r"根治", r"完治", r"治癒", r"有効性が(?:証明|確認)", r"効果が実証",
+    r"根治", r"完治", r"治癒", r"有効性が(?:証明|確認)", r"効果が実証", r"画期的",
 ]
 
 

@@ -76,8 +76,12 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create what is missing: tables, indexes, full-text search and the browsing views."""
+    from .views import create_views  # the browsing views (views.py) over these tables
+
     if db["findings"].exists() and db.execute("PRAGMA user_version").fetchone()[0] == \
             SCHEMA_VERSION:
+        create_views(db)
         return
     with db.atomic():
         for name, spec in TABLES.items():
@@ -97,8 +101,6 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             db[table].enable_fts(["quote"], create_triggers=True, tokenize="trigram")
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     db.enable_wal()
-    from .views import create_views  # the browsing views (views.py) over these tables
-
     create_views(db)
 
 
@@ -218,6 +220,10 @@ class RunWriter:
             "select id from findings where subject = ? and status = 'open' "
             "and rule != 'source_changed'", [subject.id])]
         self._touch(ids)
+        self.claims += self.db.execute(
+            "select count(*) from claims join sources on claims.source = sources.name and "
+            "claims.snapshot_sha256 = sources.snapshot_sha256 where sources.subject = ?",
+            [subject.id]).fetchone()[0]
         self._add("source_runs", [
             {"run_id": self.run.id, "source": n, "snapshot_sha256": sha, "outcome": "ok",
              "error": None} for n, sha in self.db.execute(
@@ -347,7 +353,8 @@ class RunWriter:
 
 
 def last_run(db: sqlite_utils.Database) -> dict[str, Any] | None:
-    rows = list(db["runs"].rows_where("status = 'ok'", order_by="started_at desc", limit=1))
+    rows = list(db["runs"].rows_where("status = 'ok'", order_by="started_at desc, rowid desc",
+                                      limit=1))
     return rows[0] if rows else None
 
 

@@ -45,7 +45,15 @@ _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
 _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
                  "fourteen": 14, "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20,
-                 "twenty-four": 24, "thirty": 30, "thirty-six": 36, "forty-eight": 48}
+                 "twenty-four": 24, "thirty": 30, "thirty-six": 36, "forty-eight": 48,
+                 "seventeen": 17, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}
+_UNITS_WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+# 'Twenty-eight participants' must read 28, not the 'eight' at its end.
+_WORD_NUMBERS.update(_TENS)
+_WORD_NUMBERS.update({f"{t}-{u}": v + i for t, v in _TENS.items()
+                      for i, u in enumerate(_UNITS_WORDS, start=1)})
 
 
 def kanji_to_int(text: str) -> int | None:

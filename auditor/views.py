@@ -24,13 +24,12 @@ join sources s on s.name = c.source and s.snapshot_sha256 = c.snapshot_sha256
 """
 
 OPEN_FINDINGS = """
-select f.subject, f.severity, f.severity_rank, f.field, f.kind, f.rule, f.message,
-       a.source as source_a, a.value as value_a, a.quote as quote_a, a.locator as locator_a,
-       a.url as url_a,
-       b.source as source_b, b.value as value_b, b.quote as quote_b, b.locator as locator_b,
-       b.url as url_b,
+select f.subject, f.severity, f.field, f.message,
+       a.source as source_a, a.quote as quote_a, a.locator as locator_a, a.url as url_a,
+       b.source as source_b, b.quote as quote_b, b.locator as locator_b, b.url as url_b,
+       a.value as value_a, b.value as value_b,
        (select count(*) from finding_sources n where n.finding_id = f.id) as source_count,
-       f.first_seen, f.last_seen, f.id as finding_id
+       f.kind, f.rule, f.first_seen, f.last_seen, f.severity_rank, f.id as finding_id
 from findings f
 left join finding_sources a on a.finding_id = f.id and a.position = 0
 left join finding_sources b on b.finding_id = f.id and b.position = 1
@@ -69,6 +68,7 @@ left join comparisons cmp on cmp.subject = p.subject and cmp.field = p.field
 order by p.subject, sides, p.field
 """
 
+# Runs started in the same second are told apart by rowid, the order they were written in.
 CHANGES_SINCE_PREVIOUS_RUN = """
 with latest as (select id, started_at, rowid as n from runs where status = 'ok'
                 order by started_at desc, rowid desc limit 1)
@@ -106,7 +106,6 @@ join findings f on f.id = fs.finding_id
 order by f.subject, f.severity_rank desc, f.id, fs.position
 """
 
-# Runs started in the same second are told apart by rowid: the order they were written in.
 # Order matters: a view must exist before a view that selects from it.
 VIEWS: dict[str, str] = {
     "current_claims": CURRENT_CLAIMS,

@@ -168,3 +168,24 @@ def test_a_rule_setting_change_rechecks_the_subject(dossier):
     assert result.skipped == 0
     assert not [f for f in result.findings if f.rule == "analysed_fewer_than_enrolled"]
     assert result.resolved
+
+
+def test_stale_after_days_from_config_reaches_the_stale_registry_rule(tmp_path):
+    from auditor.config import config_from_dict
+    from auditor.diff import run_rules
+    from auditor.models import Claim, Subject
+
+    def claim(field, value, role, source):
+        return Claim(field=field, value=value, quote=str(value), locator="x", subject="s",
+                     source=source, source_kind="ctgov" if role == "registry" else "crossref",
+                     role=role, url="u", snapshot_sha256="h")
+
+    claims = [claim("status", "ACTIVE_NOT_RECRUITING", "registry", "reg"),
+              claim("completion_date", "2024-01-01", "registry", "reg"),
+              claim("publication_date", "2024-09-01", "publication", "paper")]
+    subject = Subject(id="s", name="S")
+    lenient = config_from_dict({"auditor": {"stale_after_days": 365}, "subjects": []})
+    strict = config_from_dict({"auditor": {"stale_after_days": 30}, "subjects": []})
+    assert not [f for f in run_rules(subject, claims, lenient)
+                if f.rule == "registry_status_stale"]
+    assert [f for f in run_rules(subject, claims, strict) if f.rule == "registry_status_stale"]

@@ -9,7 +9,10 @@ from . import Context, disagreement, finding, one_per_source, rule, side
 @rule("enrollment_mismatch", fields=("enrollment",), severity="high",
       explanation="The number of participants differs between sources.")
 def enrollment_mismatch(ctx: Context) -> list[Finding]:
-    claims = one_per_source(ctx.known("enrollment"))
+    # A registry that gives both its target and its actual count is compared by the actual one.
+    known = ctx.known("enrollment")
+    claims = one_per_source([c for c in known if c.qualifier == "actual"] +
+                            [c for c in known if c.qualifier != "actual"])
     qualifiers = {c.qualifier for c in claims}
     # A registry's planned target that differs from the actual n is worth a look, not an alarm.
     severity = "medium" if "planned" in qualifiers and len(qualifiers) > 1 else None

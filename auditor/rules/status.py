@@ -1,7 +1,10 @@
 """Status and dates: a registry still recruiting after results are out, results before the
-registered completion date, registration after the first patient, and date disagreements."""
+registered completion date, a record left "ongoing" long after results or approval, registration
+after the first patient, and date disagreements."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from ..models import Finding
 from . import Context, disagreement, finding, one_per_source, rule, side
@@ -53,6 +56,54 @@ def retrospective_registration(ctx: Context) -> list[Finding]:
                 ctx, "retrospective_registration", "mismatch",
                 f"{reg.source}: registered on {reg.value}, after the first enrolment on "
                 f"{start.value}", [side(start), side(reg)]))
+    return out
+
+
+#: Statuses that say the trial is still going; a record left on them long after the trial
+#: finished and its results are out has not been kept up to date.
+UNFINISHED = {"ACTIVE_NOT_RECRUITING", "SUSPENDED", "UNKNOWN"}
+STALE_AFTER_DAYS = 365
+
+
+def _day(value: object) -> date | None:
+    """A partial ISO date as its first day ('2023-06' → 2023-06-01); None if unreadable."""
+    parts = str(value).split("-")
+    try:
+        return date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1,
+                    int(parts[2]) if len(parts) > 2 else 1)
+    except (ValueError, IndexError):
+        return None
+
+
+@rule("registry_status_stale", fields=("status",), severity="medium",
+      explanation="The registry still calls the trial ongoing although its registered completion "
+                  "date passed more than stale_after_days (default 365) before results were "
+                  "published or the product was approved.")
+def registry_status_stale(ctx: Context) -> list[Finding]:
+    days = int(ctx.threshold if ctx.threshold is not None else
+               ctx.options.get("stale_after_days", STALE_AFTER_DAYS))
+    events = [c for c in ctx.known("publication_date", "publication") +
+              ctx.known("approval_date", "regulator") if _day(c.value)]
+    if not events:
+        return []
+    latest = max(events, key=lambda c: _day(c.value))  # type: ignore[arg-type, return-value]
+    out = []
+    for status in one_per_source(ctx.known("status", "registry")):
+        if status.value not in UNFINISHED:
+            continue
+        done = [c for c in ctx.known("completion_date", "registry")
+                if c.source == status.source and _day(c.value)]
+        if not done:
+            continue
+        first = min(done, key=lambda c: _day(c.value))  # type: ignore[arg-type, return-value]
+        gap = (_day(latest.value) - _day(first.value)).days  # type: ignore[operator]
+        if gap > days:
+            out.append(finding(
+                ctx, "registry_status_stale", "stale",
+                f"{status.source} still says {status.value}, but its completion date "
+                f"{first.value} passed {gap} days before {latest.source} ({latest.value}); "
+                "the record has not been updated", [side(status), side(first), side(latest)],
+                gap_days=gap, stale_after_days=days))
     return out
 
 
