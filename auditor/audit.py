@@ -98,14 +98,20 @@ def load_snapshot(snapshot_dir: Path, ref: SourceRef) -> tuple[Snapshot, Documen
 
 def unavailable(subject: str, ref: SourceRef, error: str, since: str | None,
                 last: Snapshot | None) -> Finding:
+    """A source that could not be fetched: the last good snapshot on one side, the named
+    absence of a current copy on the other."""
+    sides = [FindingSource(source=ref.name, kind=ref.kind, value=None, url=ref.url,
+                           locator=f"(not stated: no current copy; fetch failed: {error})")]
+    if last is not None:
+        sides.insert(0, FindingSource(
+            source=ref.name, kind=ref.kind, value=last.sha256, url=last.url,
+            quote=f"last good snapshot, retrieved {last.retrieved_at}",
+            locator=f"snapshot {last.path}", snapshot_sha256=last.sha256))
     return Finding(
         subject=subject, field="identifiers", kind="unavailable", rule="source_unavailable",
         severity="medium",
         message=f"{ref.name} unavailable since {since or 'this run'}: {error}; "
-                "the last good snapshot is used",
-        sources=[FindingSource(source=ref.name, kind=ref.kind, value=None,
-                               url=ref.url, locator=f"(fetch failed: {error})",
-                               snapshot_sha256=last.sha256 if last else None)])
+                "the last good snapshot is used", sources=sides)
 
 
 def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,

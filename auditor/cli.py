@@ -163,6 +163,28 @@ def findings_cmd(config_path: str, db_path: str | None, status: str, subject: st
 
 
 @cli.command()
+@click.argument("subject")
+@config_option
+@click.option("--db", "db_path", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def history(subject: str, config_path: str, db_path: str | None, as_json: bool) -> None:
+    """What changed for one subject, run by run: findings opened, reopened and resolved."""
+    path = db_path or _config(config_path).database_path
+    if not Path(path).exists():
+        raise AuditorError(f"{path}: no audit database yet; run `auditor audit` first")
+    rows = store.history(store.open_db(path), subject)
+    if as_json:
+        click.echo(json.dumps({"subject": subject, "events": rows}, indent=2,
+                              ensure_ascii=False))
+        return
+    if not rows:
+        click.echo(f"no history for {subject!r}")
+    for r in rows:
+        click.echo(f"{r['started_at']}  {r['event']:9} {r['severity']:6} {r['field']:20} "
+                   f"{r['message']}")
+
+
+@cli.command()
 def fields() -> None:
     """Print the field vocabulary used in claims, findings and the database."""
     for name, text in FIELDS.items():

@@ -424,3 +424,14 @@ def current_claims(db: sqlite_utils.Database, subjects: list[str]) -> list[Claim
             f"where sources.subject in ({','.join('?' for _ in chunk)}) "
             "order by sources.subject, claims.rowid", chunk)]
     return out
+
+
+def history(db: sqlite_utils.Database, subject: str) -> list[dict[str, Any]]:
+    """Every run's events for one subject, oldest first: new, reopened and resolved findings."""
+    return list(db.query(
+        "select runs.id as run, runs.started_at, finding_events.event, findings.severity, "
+        "findings.field, findings.rule, findings.message from finding_events "
+        "join findings on findings.id = finding_events.finding_id "
+        "join runs on runs.id = finding_events.run_id where findings.subject = ? "
+        "order by runs.started_at, runs.rowid, finding_events.event, findings.field",
+        [subject]))

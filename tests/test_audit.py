@@ -189,3 +189,16 @@ def test_stale_after_days_from_config_reaches_the_stale_registry_rule(tmp_path):
     assert not [f for f in run_rules(subject, claims, lenient)
                 if f.rule == "registry_status_stale"]
     assert [f for f in run_rules(subject, claims, strict) if f.rule == "registry_status_stale"]
+
+
+def test_history_lists_what_each_run_opened_and_resolved(dossier, run_cli):
+    dossier.audit()
+    dossier.edit("jrct-jRCT2090220384-en.html", "Size</th><td>7</td>", "Size</th><td>8</td>")
+    dossier.audit()
+    dossier.edit("jrct-jRCT2090220384-en.html", "Size</th><td>8</td>", "Size</th><td>7</td>")
+    dossier.audit()
+    result = run_cli("history", "amchepry", "--config", str(dossier.config), "--json")
+    events = json.loads(result.stdout)["events"]
+    mismatch = [(e["run"], e["event"]) for e in events if e["rule"] == "enrollment_mismatch"]
+    assert [event for _, event in mismatch] == ["new", "resolved"]
+    assert mismatch[0][0] != mismatch[1][0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..models import Finding
+from ..values import normalize_id
 from . import Context, finding, rule, side
 
 SEVERITY = {"retraction": "high", "expression_of_concern": "medium", "correction": "low",
@@ -14,13 +15,20 @@ SEVERITY = {"retraction": "high", "expression_of_concern": "medium", "correction
 def publication_notice(ctx: Context) -> list[Finding]:
     out = []
     for c in ctx.known("publication_notices"):
+        paper_ids = {normalize_id(i) for p in ctx.known("identifiers", c.role)
+                     if p.source == c.source for i in p.value}
+        citing = [p for p in ctx.known("identifiers")
+                  if p.role in ("company", "registry") and
+                  paper_ids & {normalize_id(i) for i in p.value}]
         for notice in c.value:
             kind = str(notice.get("type") or "").lower().replace("-", "_").replace(" ", "_")
             norm = next((k for k in SEVERITY if k.split("_")[0] in kind), "correction")
+            still = (f"; {', '.join(sorted({p.source for p in citing}))} still cite(s) it"
+                     if citing else "; sources citing it may be out of date")
             f = finding(ctx, "publication_notice", "mismatch",
                         f"{c.source}: the paper has a {norm.replace('_', ' ')} "
-                        f"({notice.get('doi') or 'no DOI'}); sources citing it may be out of date",
-                        [side(c, notice)], notice=notice)
+                        f"({notice.get('doi') or 'no DOI'}){still}",
+                        [side(c, notice)] + [side(p) for p in citing], notice=notice)
             f.severity = SEVERITY[norm]  # type: ignore[assignment]
             out.append(f)
     return out
