@@ -145,7 +145,7 @@ class HostLimits:
             if host not in self._limiters:
                 interval_ms = max(1, round(1000 / rate_for(host, self.settings)))
                 bucket = InMemoryBucket([Rate(1, interval_ms)])
-                self._limiters[host] = Limiter(bucket, buffer_ms=1)
+                self._limiters[host] = Limiter(bucket, buffer_ms=5)
             return self._limiters[host]
 
     def acquire(self, host: str) -> None:
