@@ -6,6 +6,7 @@ Each reading quotes the one sentence it came from, so a reviewer can check it by
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .models import Reading
@@ -97,9 +98,15 @@ def sentences(text: str) -> list[str]:
 ABBREVIATIONS = r"(?:\b(?:Co|Ltd|Inc|Corp|et al|e\.g|i\.e|vs|No|Dr|Fig|approx)\.)$"
 
 
-def _first(patterns: list[str], sentence: str) -> re.Match | None:
-    for pattern in patterns:
-        m = re.search(pattern, fold(sentence), re.IGNORECASE)
+@functools.cache
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+
+
+def _first(patterns: list[str], folded: str) -> re.Match | None:
+    """The first pattern that matches the (already folded) sentence."""
+    for pattern in _compiled(tuple(patterns)):
+        m = pattern.search(folded)
         if m:
             return m
     return None
@@ -122,26 +129,27 @@ def read_prose(text: str, locator: str, *, qualifier: str | None = "actual",
                 found[field] = Reading(field=field, value=value, unit=unit, qualifier=qual,
                                        quote=sentence, locator=where)
 
+        folded = fold(sentence)
         for outcome_field, pattern in OUTCOME_PATTERNS.items():
-            m = re.search(pattern, fold(sentence), re.IGNORECASE)
+            m = _first([pattern], folded)
             if m:
                 add(outcome_field, [squash(m.group(1) or m.group(2))])
-        m = _first(ENROLLMENT_PATTERNS, sentence)
+        m = _first(ENROLLMENT_PATTERNS, folded)
         if m:
             add("enrollment", parse_int(m.group(1)), "participants", qualifier)
-        m = _first(ANALYSED_PATTERNS, sentence)
+        m = _first(ANALYSED_PATTERNS, folded)
         if m:
             add("sample_size_analysed", parse_int(m.group(1)), "participants", "efficacy")
-        m = _first(FOLLOW_UP_PATTERNS, sentence)
+        m = _first(FOLLOW_UP_PATTERNS, folded)
         if m:
             add("follow_up", parse_duration_months(m.group(0)), "months")
-        if re.search(SAE_NONE, fold(sentence), re.IGNORECASE):
+        if _first([SAE_NONE], folded):
             add("serious_adverse_events", 0, "events")
         else:
-            m = _first(SAE_PATTERNS, sentence)
+            m = _first(SAE_PATTERNS, folded)
             if m:
                 add("serious_adverse_events", parse_int(m.group(1)), "events")
-        m = _first(AE_PATTERNS, sentence)
+        m = _first(AE_PATTERNS, folded)
         if m and not re.search(r"serious", m.group(0), re.IGNORECASE):
             add("adverse_events", parse_int(m.group(1)), "events")
         phase = parse_phase(sentence)
@@ -156,7 +164,8 @@ def read_prose(text: str, locator: str, *, qualifier: str | None = "actual",
                 ids.append(ident)
                 id_quotes.append(sentence)
         if claim_language:
-            hits = [m.group(0) for p in CLAIM_WORDS for m in [re.search(p, sentence, re.I)] if m]
+            hits = [m.group(0) for p in _compiled(tuple(CLAIM_WORDS))
+                    for m in [p.search(sentence)] if m]
             if hits:
                 claims.append(Reading(field="claim_language", value=hits, quote=sentence,
                                       locator=where))

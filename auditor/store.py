@@ -94,7 +94,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                     db[name].add_foreign_key(column, other, other_column, ignore=True)
         for table, columns in [("claims", ["subject", "field"]), ("claims", ["snapshot_sha256"]),
                                ("findings", ["subject", "status"]), ("findings", ["rule"]),
-                               ("finding_sources", ["source"])]:
+                               ("finding_sources", ["source"]), ("sources", ["subject"]),
+                               ("claims", ["source", "snapshot_sha256"])]:
             db[table].create_index(columns, if_not_exists=True)
     for table in ("finding_sources", "claims"):
         if not db[f"{table}_fts"].exists():

@@ -51,7 +51,7 @@ def test_kill_minus_nine_mid_audit_loses_nothing(big_dossier):
     assert _audit(big_dossier).wait(120) in (0, 1)
     db = big_dossier / "audit.db"
     before = _state(db)
-    for path in list((big_dossier / "snapshots").glob("bx-00000*/ctgov.json")):
+    for path in list((big_dossier / "snapshots").glob("bx-*/ctgov.json")):  # lots to write
         path.write_text(path.read_text().replace('"count": ', '"count": 1'))
     wal = Path(str(db) + "-wal")
     mark = wal.stat().st_mtime_ns if wal.exists() else 0
