@@ -15,7 +15,7 @@ import click
 
 from . import __version__, store
 from .audit import compare_documents, run_audit
-from .config import Config, load_config
+from .config import Config, Settings, load_config
 from .errors import AuditorError
 from .models import FIELDS, SEVERITY_ORDER, Finding
 from .report import comparison_table, findings_json, findings_table, summary_line
@@ -124,11 +124,36 @@ def _parse_source_args(args: tuple[str, ...]) -> list[tuple[str | None, Path]]:
               help='Print {"findings": [...], "claims": [...]} (shape documented in README).')
 @click.option("--fail-on", type=click.Choice(list(SEVERITY_ORDER)), default="medium",
               show_default=True, help="Exit 1 when a finding is at or above this severity.")
-def compare(sources: tuple[str, ...], as_json: bool, fail_on: str) -> None:
-    """Compare two or more snapshot files: PATH, or KIND:PATH when the format is ambiguous."""
-    if len(sources) < 2:
-        raise AuditorError("compare needs at least two sources; give two snapshot files")
-    claims, findings, comparisons = compare_documents(_parse_source_args(sources))
+@click.option("--config", "config_path", default="config.toml", show_default=True,
+              type=click.Path(dir_okay=False),
+              help="Used, if it exists, for fetch settings and the snapshot folder when an "
+                   "identifier is given.")
+def compare(sources: tuple[str, ...], as_json: bool, fail_on: str, config_path: str) -> None:
+    """Compare snapshot files (PATH, or KIND:PATH when the format is ambiguous), or give one
+    identifier (DOI, PMID, NCT or jRCT id) to fetch the paper and its registrations, or the
+    registration and its papers, and compare them: no config needed."""
+    from .links import classify, discover
+
+    if len(sources) == 1 and not Path(sources[0]).exists() and classify(sources[0]):
+        config = load_config(config_path) if Path(config_path).exists() else \
+            Config(auditor=Settings(snapshots="snapshots"))
+        found = discover(sources[0], config)
+        from .diff import compare_fields, run_rules
+        from .models import Subject
+
+        subject = Subject(id="compare", name=sources[0])
+        claims = found.claims
+        findings = run_rules(subject, claims, config)
+        comparisons = compare_fields(subject, claims, findings)
+        if not as_json:
+            click.echo(f"fetched {', '.join(found.fetched)} → {config.snapshot_dir / 'compare'}")
+            for failure in found.failed:
+                click.echo(f"not compared: {failure}", err=True)
+    elif len(sources) < 2:
+        raise AuditorError(f"{sources[0]}: no such file; give two snapshot files, or one DOI, "
+                           "PMID, NCT or jRCT id to fetch and compare")
+    else:
+        claims, findings, comparisons = compare_documents(_parse_source_args(sources))
     if as_json:
         click.echo(json.dumps(findings_json(findings, claims), indent=2, ensure_ascii=False,
                               default=str))

@@ -29,6 +29,8 @@ class FetchSettings(BaseModel):
     backoff: float = 1.0
     max_retry_wait: float = 120.0
     concurrency: int = 4
+    #: Base URLs of the services (ctgov, jrct, crossref, eutils, europepmc), for a mirror.
+    bases: dict[str, str] = Field(default_factory=dict)
     rate_limits: dict[str, float] = Field(default_factory=lambda: {
         "eutils.ncbi.nlm.nih.gov": 3.0, "api.crossref.org": 10.0,
         "clinicaltrials.gov": 5.0, "www.ebi.ac.uk": 5.0, "default": 2.0})

@@ -208,6 +208,7 @@ def _header(headers: dict[str, str], name: str) -> str | None:
 def fetch_one(config: Config, ref: SourceRef, client: Client,
               bases: dict[str, str] | None = None) -> FetchResult:
     """GET one source and save it unless the server said 304 or the bytes are the same."""
+    bases = bases or config.fetch.bases
     url = source_url(ref, bases)
     path = ref.snapshot or default_path(ref)
     try:
@@ -268,6 +269,7 @@ def fetch_sources(config: Config, *, client: Client | None = None,
     `failed` result with its reason, so one bad source never stops the others.
     """
     refs = selected_sources(config, names)
+    bases = bases or config.fetch.bases
     lanes: dict[str, list[SourceRef]] = {}
     for ref in refs:
         host = urlsplit(source_url(ref, bases)).hostname or ""

@@ -1,0 +1,116 @@
+"""Link discovery: from one identifier (DOI, PMID, NCT or jRCT id) find the paper's
+registrations and the registration's papers, fetch them all, and hand them to `compare`.
+
+    DOI  → Crossref (clinical-trial-number, ids in the abstract) + Europe PMC (PMID)
+    PMID → PubMed (DataBank accession numbers, DOI)
+    NCT  → ClinicalTrials.gov (references → PMIDs)
+    jRCT → jRCT page, Japanese and English (secondary ids)
+
+Every document fetched is saved as a snapshot, so the comparison can be replayed offline.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import snapshots, sources
+from .audit import stamp
+from .config import Config
+from .documents import Document
+from .errors import AuditorError, FetchError
+from .fetch import EXTENSIONS, fetch_one
+from .http import Client, make_client
+from .models import Claim, SourceRef
+from .values import normalize_id
+
+MAX_DOCUMENTS = 12
+
+
+def classify(identifier: str) -> tuple[str, str] | None:
+    """(kind, id) for an identifier this module can start from, or None."""
+    ident = identifier.strip()
+    if re.fullmatch(r"(?i)(doi:\s*|https?://(dx\.)?doi\.org/)?10\.\d{4,9}/\S+", ident):
+        return "crossref", normalize_id(ident).removeprefix("DOI:")
+    if re.fullmatch(r"NCT\d{8}", ident, re.IGNORECASE):
+        return "ctgov", ident.upper()
+    if re.fullmatch(r"jRCT[a-z]?\d{10}", ident):
+        return "jrct", ident
+    if re.fullmatch(r"(?i)(pmid:?\s*)?\d{5,9}", ident):
+        return "pubmed", re.sub(r"\D", "", ident)
+    return None
+
+
+def _next(kind: str, ident: str) -> list[tuple[str, str]]:
+    """The documents worth fetching for one identifier found in another document."""
+    found = classify(ident.removeprefix("DOI:").removeprefix("PMID:"))
+    if found is None:
+        return []
+    kind2, ident2 = found
+    if kind2 == "crossref":
+        return [("crossref", ident2), ("europepmc", ident2)]
+    if kind2 == "jrct":
+        return [("jrct", ident2), ("jrct", f"en:{ident2}")]
+    return [found]
+
+
+@dataclass
+class Discovery:
+    claims: list[Claim] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def discover(identifier: str, config: Config, *, client: Client | None = None,
+             limit: int = MAX_DOCUMENTS) -> Discovery:
+    """Fetch the document for `identifier` and the documents it links to, into
+    config.snapshot_dir/compare/, and read their claims."""
+    start = classify(identifier)
+    if start is None:
+        raise AuditorError(f"{identifier!r} is neither a file nor a DOI, PMID, NCT or jRCT id; "
+                           "give a snapshot path or an identifier like 10.1038/s41586-025-08700-0")
+    queue = _next(*start) if start[0] in ("crossref", "jrct") else [start]
+    seen: set[tuple[str, str]] = set(queue)
+    out = Discovery()
+    own = client is None
+    http = client or make_client(config.fetch)
+    try:
+        while queue and len(out.fetched) < limit:
+            kind, ident = queue.pop(0)
+            name = f"{kind}-{re.sub(r'[^A-Za-z0-9.-]+', '_', ident)}"
+            ref = SourceRef(name=name, subject="compare", kind=kind, identifier=ident,
+                            snapshot=f"compare/{name}{EXTENSIONS[kind]}")
+            result = fetch_one(config, ref, http)
+            if not result.ok or result.snapshot is None:
+                if not out.fetched:
+                    raise FetchError(result.error or f"{name}: fetch failed")
+                out.failed.append(f"{name}: {result.error}")
+                continue
+            out.fetched.append(name)
+            snapshot, body = snapshots.load(config.snapshot_dir, ref.snapshot or "",
+                                            source=name, kind=kind)
+            doc = Document(body, snapshot.media_type, snapshot.url, name)
+            try:
+                readings = sources.parse(kind, doc)
+            except AuditorError as e:
+                out.failed.append(f"{name}: {e}")
+                continue
+            out.claims += stamp(readings, subject="compare", ref=ref, snapshot=snapshot,
+                                role=sources.role_of(kind))
+            for r in readings:
+                if r.field != "identifiers" or not r.value:
+                    continue
+                for found in r.value:
+                    for nxt in _next(kind, str(found)):
+                        if nxt not in seen:
+                            seen.add(nxt)
+                            queue.append(nxt)
+    finally:
+        if own:
+            http.close()
+    return out
+
+
+def snapshot_folder(config: Config) -> Path:
+    return config.snapshot_dir / "compare"
