@@ -123,8 +123,10 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     A subject whose snapshots, parser code, rule code and settings are all as they were at the
     last audit is not parsed or checked again: its open findings are carried forward.
     """
-    failures = failures or {}
     db = db if db is not None else store.open_db(config.database_path)
+    if offline:  # an offline run cannot know better than the last fetch: carry its failures
+        failures = {**store.failing_sources(db), **(failures or {})}
+    failures = failures or {}
     run = AuditRun(id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" +
                    secrets.token_hex(3), started_at=now_utc(),
                    config_path=str(config.path) if config.path else None, offline=offline)
@@ -143,9 +145,9 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             refs = by_subject.get(subject.id, [])
             loaded = [(ref, *load_snapshot(config.snapshot_dir, ref)) for ref in refs]
             fingerprint = digest(settings, subject.model_dump(),
-                                 [(r.model_dump(), s.sha256) for r, s, _ in loaded])
-            if (writer.fingerprint(subject.id) == fingerprint
-                    and not any(r.name in failures for r in refs)):
+                                 [(r.model_dump(), s.sha256, failures.get(r.name))
+                                  for r, s, _ in loaded])
+            if writer.fingerprint(subject.id) == fingerprint:
                 writer.unchanged_subject(subject, fingerprint, [r.name for r in refs])
                 skipped += 1
             else:

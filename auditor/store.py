@@ -436,3 +436,11 @@ def history(db: sqlite_utils.Database, subject: str) -> list[dict[str, Any]]:
         "join runs on runs.id = finding_events.run_id where findings.subject = ? "
         "order by runs.started_at, runs.rowid, finding_events.event, findings.field",
         [subject]))
+
+
+def failing_sources(db: sqlite_utils.Database) -> dict[str, str]:
+    """Sources whose last fetch failed: name → the error."""
+    if not db["sources"].exists():
+        return {}
+    return {r[0]: r[1] or "fetch failed" for r in db.execute(
+        "select name, last_error from sources where failing_since is not null")}
