@@ -71,7 +71,7 @@ def findings_table(findings: list[Finding], new: set[str] | None = None) -> str:
         rows.append([SEVERITY_MARK[f.severity] + (" NEW" if f.id in new else ""),
                      f.field, f.kind, f.message, quotes])
     return f"{len(findings)} findings\n" + _table(
-        ["severity", "field", "kind", "finding", "quotes"], rows, [9, 18, 11, 52, 60])
+        ["severity", "field", "kind", "finding", "quotes"], rows, [9, 22, 11, 50, 58])
 
 
 def summary_line(result: Any, db_path: str | Path) -> str:
