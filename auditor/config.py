@@ -177,7 +177,7 @@ def _check(config: Config, where: str, text: str) -> None:
     if config.auditor.fail_on not in SEVERITY_ORDER:
         fail(f"fail_on must be one of {', '.join(SEVERITY_ORDER)} "
              f"(got {config.auditor.fail_on!r})", "fail_on", "auditor")
-    ids = [s.id for s in config.subjects]
+    ids = {s.id for s in config.subjects}
     for n, src in enumerate(config.sources):
         if src.kind not in sources.KINDS:
             fail(f"source {src.name!r}: unknown kind {src.kind!r}; use one of "
@@ -187,10 +187,11 @@ def _check(config: Config, where: str, text: str) -> None:
                  "subjects.sources", n)
         if src.subject not in ids:
             fail(f"source {src.name!r}: subject has no id", "id", "subjects")
-    names = [s.name for s in config.sources]
-    for name in set(names):
-        if names.count(name) > 1:
+    seen: set[str] = set()
+    for name in (s.name for s in config.sources):
+        if name in seen:
             fail(f"source name {name!r} is used twice; names must be unique", "name")
+        seen.add(name)
     for name, setting in config.rules.items():
         if name not in rules.RULES:
             fail(f"unknown rule {name!r}; known rules: {', '.join(sorted(rules.RULES))}",

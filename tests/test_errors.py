@@ -62,3 +62,9 @@ def test_snapshot_path_escaping_the_folder_is_refused(audited):
     audited.config.write_text(text.replace('"amchepry/pubmed-40240591.xml"',
                                            '"../../etc/passwd"'))
     _fails_cleanly(audited, "escapes the snapshot folder")
+
+
+def test_a_source_name_used_twice(audited):
+    text = audited.config.read_text()
+    audited.config.write_text(text.replace('name = "pubmed"', 'name = "crossref"'))
+    _fails_cleanly(audited, "source name 'crossref' is used twice")
