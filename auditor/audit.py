@@ -148,7 +148,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
                                  [(r.model_dump(), s.sha256, failures.get(r.name))
                                   for r, s, _ in loaded])
             if writer.fingerprint(subject.id) == fingerprint:
-                writer.unchanged_subject(subject, fingerprint, [r.name for r in refs])
+                writer.unchanged_subject(subject, [(r.name, s.sha256) for r, s, _ in loaded])
                 skipped += 1
             else:
                 _audit_subject(writer, config, subject, loaded, version, failures, fingerprint)

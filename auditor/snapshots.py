@@ -23,15 +23,19 @@ def sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-@functools.lru_cache(maxsize=64)
-def _real(root: str) -> str:
-    return os.path.realpath(root)
+@functools.lru_cache(maxsize=4096)
+def _real(path: str) -> str:
+    return os.path.realpath(path)
 
 
 def safe_path(root: Path, relative: str) -> Path:
-    """root/relative, refusing absolute paths and '..' (or links) that would leave root."""
+    """root/relative, refusing absolute paths and '..' (or links) that would leave root.
+    Folder resolutions are cached: an audit reads several files from each folder."""
     real_root = _real(str(root))
-    candidate = os.path.realpath(os.path.join(real_root, relative))
+    folder, name = os.path.split(os.path.normpath(os.path.join(real_root, relative)))
+    candidate = os.path.join(_real(folder), name)
+    if os.path.islink(candidate):
+        candidate = os.path.realpath(candidate)
     if os.path.isabs(relative) or os.path.commonpath([real_root, candidate]) != real_root:
         raise SnapshotError(
             f"snapshot path {relative!r} escapes the snapshot folder {root}; "

@@ -18,7 +18,8 @@ from .models import AuditRun, Claim, Finding, Snapshot, SourceRef, Subject, dige
 SCHEMA_VERSION = 1
 
 TABLES: dict[str, dict[str, Any]] = {
-    "subjects": {"columns": {"id": str, "name": str, "aliases": str, "fingerprint": str},
+    "subjects": {"columns": {"id": str, "name": str, "aliases": str, "fingerprint": str,
+                             "claims": int},
                  "pk": "id"},
     "sources": {"columns": {"name": str, "subject": str, "kind": str, "role": str, "url": str,
                             "snapshot_path": str, "snapshot_sha256": str, "last_fetched": str,
@@ -155,6 +156,8 @@ class RunWriter:
         self._atomic = db.atomic()
         self._rows: dict[str, list[dict[str, Any]]] = {}
         self._touched: list[str] = []
+        self._carried: list[str] = []
+        self._fingerprints = dict(db.execute("select id, fingerprint from subjects").fetchall())
         self._stale: dict[str, list[str]] = {"finding_sources": [], "comparisons": []}
 
     BATCH = 5000
@@ -165,6 +168,7 @@ class RunWriter:
     def flush(self) -> None:
         """Write buffered rows: few large statements instead of many small ones."""
         db = self.db
+        self._carry_forward()
         for column, table in (("finding_id", "finding_sources"), ("subject", "comparisons")):
             ids = self._stale[table]
             for i in range(0, len(ids), 500):
@@ -207,30 +211,32 @@ class RunWriter:
         self._atomic.__exit__(*exc)
 
     def fingerprint(self, subject_id: str) -> str | None:
-        row = self.db.execute("select fingerprint from subjects where id = ?",
-                              [subject_id]).fetchone()
-        return row[0] if row else None
+        """The fingerprint recorded when this subject was last checked."""
+        return self._fingerprints.get(subject_id)
 
-    def unchanged_subject(self, subject: Subject, fingerprint: str, source_names: list[str]
-                          ) -> None:
+    def unchanged_subject(self, subject: Subject, sources: list[tuple[str, str]]) -> None:
         """Nothing this subject depends on changed: its open findings are seen again as they
-        are (changes reported last time are not repeated, so those resolve)."""
+        are (changes reported last time are not repeated, so those resolve). `sources` are
+        (name, snapshot sha256) pairs. The work is batched at the next flush."""
         self.subjects.append(subject.id)
-        self.sources += len(source_names)
-        ids = [r[0] for r in self.db.execute(
-            "select id from findings where subject = ? and status = 'open' "
-            "and rule != 'source_changed'", [subject.id])]
-        self._touch(ids)
-        self.claims += self.db.execute(
-            "select count(*) from claims join sources on claims.source = sources.name and "
-            "claims.snapshot_sha256 = sources.snapshot_sha256 where sources.subject = ?",
-            [subject.id]).fetchone()[0]
+        self.sources += len(sources)
+        self._carried.append(subject.id)
         self._add("source_runs", [
-            {"run_id": self.run.id, "source": n, "snapshot_sha256": sha, "outcome": "ok",
-             "error": None} for n, sha in self.db.execute(
-                f"select name, snapshot_sha256 from sources where name in "
-                f"({','.join('?' for _ in source_names)})", source_names)])
+            {"run_id": self.run.id, "source": name, "snapshot_sha256": sha, "outcome": "ok",
+             "error": None} for name, sha in sources])
         self._maybe_flush()
+
+    def _carry_forward(self) -> None:
+        """Touch the open findings and count the claims of the unchanged subjects."""
+        subjects, self._carried = self._carried, []
+        for i in range(0, len(subjects), 500):
+            chunk = subjects[i:i + 500]
+            marks = ",".join("?" for _ in chunk)
+            self._touch([r[0] for r in self.db.execute(
+                f"select id from findings where subject in ({marks}) and status = 'open' "
+                "and rule != 'source_changed'", chunk)])
+            self.claims += sum(r[0] for r in self.db.execute(
+                f"select claims from subjects where id in ({marks})", chunk) if r[0])
 
     def _touch(self, ids: list[str]) -> None:
         self.seen.update(ids)
@@ -247,7 +253,7 @@ class RunWriter:
         self.claims += len(claims)
         self._add("subjects", [{"id": subject.id, "name": subject.name,
                                 "aliases": json.dumps(subject.aliases, ensure_ascii=False),
-                                "fingerprint": fingerprint}])
+                                "fingerprint": fingerprint, "claims": len(claims)}])
         shas = [s.sha256 for s, _ in snapshots]
         known = {r[0] for r in db.execute(
             f"select sha256 from snapshots where sha256 in ({','.join('?' for _ in shas)})",
@@ -444,3 +450,54 @@ def failing_sources(db: sqlite_utils.Database) -> dict[str, str]:
         return {}
     return {r[0]: r[1] or "fetch failed" for r in db.execute(
         "select name, last_error from sources where failing_since is not null")}
+
+
+def parsed_snapshots(db: sqlite_utils.Database, shas: list[str], parser_version: str
+                     ) -> set[str]:
+    """Which of these snapshots already have claims from this parser version (bulk re-runs
+    skip parsing them)."""
+    found: set[str] = set()
+    for i in range(0, len(shas), 500):
+        chunk = shas[i:i + 500]
+        found |= {r[0] for r in db.execute(
+            f"select sha256 from snapshots where parser_version = ? and sha256 in "
+            f"({','.join('?' for _ in chunk)})", [parser_version, *chunk])}
+    return found
+
+
+def write_bulk(db: sqlite_utils.Database,
+               records: list[tuple[Subject, SourceRef, str, Snapshot, list[Claim]]],
+               parser_version: str) -> int:
+    """One transaction for a batch of single-source subjects (a registry-wide import): each
+    record is (subject, source, role, snapshot, claims). Idempotent: claims are keyed by
+    content, so re-writing a batch after a kill adds nothing. An existing subject keeps its
+    fingerprint (so the next audit re-checks it). Returns the claims written."""
+    now = now_utc()
+    names = [ref.name for _, ref, _, _, _ in records]
+    previous: dict[str, tuple[str | None, str | None]] = {}
+    for i in range(0, len(names), 500):
+        chunk = names[i:i + 500]
+        previous.update({r[0]: (r[1], r[2]) for r in db.execute(
+            f"select name, snapshot_sha256, last_changed from sources where name in "
+            f"({','.join('?' for _ in chunk)})", chunk)})
+    subjects, snaps, sources, claims = [], {}, [], []
+    for subject, ref, role, snap, found in records:
+        subjects.append({"id": subject.id, "name": subject.name,
+                         "aliases": json.dumps(subject.aliases, ensure_ascii=False)})
+        snaps[snap.sha256] = {**snap.model_dump(exclude={"headers"}),
+                              "parser_version": parser_version}
+        old_sha, old_changed = previous.get(ref.name, (None, None))
+        sources.append({"name": ref.name, "subject": ref.subject, "kind": ref.kind,
+                        "role": role, "url": snap.url, "snapshot_path": ref.snapshot,
+                        "snapshot_sha256": snap.sha256, "last_fetched": snap.retrieved_at,
+                        "last_changed": now if old_sha != snap.sha256 else old_changed,
+                        "failing_since": None, "last_error": None})
+        claims += [{"id": c.id, **c.model_dump(exclude={"value"}),
+                    "value": json.dumps(c.value, ensure_ascii=False, default=str),
+                    "value_text": c.value_text()} for c in found]
+    with db.atomic():
+        db["subjects"].upsert_all(subjects, pk="id", batch_size=500)
+        db["snapshots"].upsert_all(list(snaps.values()), pk="sha256", batch_size=500)
+        db["sources"].upsert_all(sources, pk="name", batch_size=500)
+        db["claims"].insert_all(claims, pk="id", batch_size=500, ignore=True)
+    return len(claims)
