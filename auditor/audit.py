@@ -6,12 +6,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
-from collections.abc import Callable
 
 from . import snapshots, sources, store
 from .config import Config

@@ -112,7 +112,8 @@ def load_config(path: str | Path) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found; pass --config or create config.toml")
+        raise ConfigError(
+            f"{path}: config file not found; pass --config or create config.toml") from None
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text ({e}); save it as UTF-8") from e
     try:

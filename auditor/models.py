@@ -23,7 +23,8 @@ FIELDS: dict[str, str] = {
     "serious_adverse_events": "Number of serious adverse events reported",
     "status": "Recruitment / overall status (ClinicalTrials.gov vocabulary)",
     "phase": "Trial phase, as a list such as ['1', '2']",
-    "design": "Design tags: open-label, blinded, randomised, non-randomised, single-arm, controlled",
+    "design": "Design tags: open-label, blinded, randomised, non-randomised, single-arm, "
+              "controlled",
     "start_date": "Study start or first enrolment date (partial ISO)",
     "completion_date": "Primary or overall completion date (partial ISO)",
     "registration_date": "Date first registered (partial ISO)",
@@ -79,7 +80,7 @@ class SourceRef(BaseModel):
     identifier: str | None = None
     snapshot: str | None = None  # path of the saved snapshot, relative to the snapshot folder
     selectors: dict[str, str] = Field(default_factory=dict)
-    role: str | None = None  # registry, publication, regulator, company (derived from kind if absent)
+    role: str | None = None  # registry, publication, regulator, company (default: from kind)
 
 
 class Snapshot(BaseModel):

@@ -35,15 +35,15 @@ def claims_json(claims: list[Claim]) -> list[dict[str, Any]]:
 
 def _table(headers: list[str], rows: list[list[str]], widths: list[int]) -> str:
     def cells(row: list[str]) -> list[list[str]]:
-        return [textwrap.wrap(str(v), w) or [""] for v, w in zip(row, widths)]
+        return [textwrap.wrap(str(v), w) or [""] for v, w in zip(row, widths, strict=True)]
 
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
     for row in rows:
         wrapped = cells(row)
         for i in range(max(len(c) for c in wrapped)):
             lines.append("  ".join((c[i] if i < len(c) else "").ljust(w)
-                                   for c, w in zip(wrapped, widths)).rstrip())
+                                   for c, w in zip(wrapped, widths, strict=True)).rstrip())
     return "\n".join(lines)
 
 

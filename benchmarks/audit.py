@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
           f"   {findings:,} open findings")
     print(f"(c) unchanged re-audit    {again_s:>10.2f} s   {skipped:,} subjects skipped, "
           f"{again_findings:,} open findings")
-    print(f"(d) peak RSS              {full_rss:>10.0f} MiB (full)   {again_rss:.0f} MiB (unchanged)")
+    print(f"(d) peak RSS              {full_rss:>10.0f} MiB (full)   "
+          f"{again_rss:.0f} MiB (unchanged)")
     print(f"full / floor              {full_s / parse_s:>10.2f}   (goal ≤ 3)")
     print(f"unchanged / full          {again_s / full_s:>10.3f}   (goal ≤ 0.05)")
     return 0

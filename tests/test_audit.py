@@ -46,13 +46,15 @@ def test_every_finding_has_quotes_or_a_named_absence(dossier):
     dossier.audit()
     for f in open_findings(dossier.db):
         quoted = [s for s in f["sources"] if s["quote"]]
-        absent = [s for s in f["sources"] if not s["quote"] and "not stated" in (s["locator"] or "")]
+        absent = [s for s in f["sources"]
+                  if not s["quote"] and "not stated" in (s["locator"] or "")]
         assert quoted, f
         assert len(quoted) >= 2 or absent, f
 
 
 PLANTED = [
-    pytest.param("jrct-jRCT2090220384-en.html", "<th class=\"w-25\">Target Sample Size</th><td>7</td>",
+    pytest.param("jrct-jRCT2090220384-en.html",
+                 "<th class=\"w-25\">Target Sample Size</th><td>7</td>",
                  "<th class=\"w-25\">Target Sample Size</th><td>8</td>", "enrollment",
                  "enrollment_mismatch", "mismatch", ["8", "Seven patients"], id="registry-n-8"),
     pytest.param("crossref-10.1038_s41586-025-08700-0.json",

@@ -12,7 +12,8 @@ def _pair_config(dossier, files):
     lines = ['[[subjects]]', 'id = "compare"', 'name = "compare"', '']
     for f in files:
         stem = f.rsplit(".", 1)[0]
-        lines += ['[[subjects.sources]]', f'name = "{stem}"', f'kind = "{kinds[stem.split("-")[0]]}"',
+        kind = kinds[stem.split("-")[0]]
+        lines += ['[[subjects.sources]]', f'name = "{stem}"', f'kind = "{kind}"',
                   f'snapshot = "amchepry/{f}"', '']
     text = dossier.config.read_text().split("[[subjects]]")[0] + "\n".join(lines)
     dossier.config.write_text(text)
@@ -58,7 +59,8 @@ def test_compare_finds_another_pack_size_in_a_price_list(dossier, run_cli, tmp_p
     [pack] = [f for f in findings if f["rule"] == "price_mismatch"]
     assert pack["details"]["aspect"] == "pack"
     quotes = [s["quote"] for s in pack["sources"]]
-    assert any("１８バイアル１組" in q for q in quotes) and any("１２バイアル１組" in q for q in quotes)
+    assert any("１８バイアル１組" in q for q in quotes)
+    assert any("１２バイアル１組" in q for q in quotes)
 
 
 def test_compare_detects_formats_and_refuses_unknown_ones(run_cli, tmp_path):

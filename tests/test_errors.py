@@ -45,7 +45,8 @@ def test_missing_snapshot(audited):
 
 
 @pytest.mark.parametrize("file,garbage,says", [
-    ("crossref-10.1038_s41586-025-08700-0.json", b'{"status": "ok", "message": {', "malformed JSON"),
+    ("crossref-10.1038_s41586-025-08700-0.json", b'{"status": "ok", "message": {',
+     "malformed JSON"),
     ("pubmed-40240591.xml", b"<PubmedArticleSet><PubmedArticle>", "malformed XML"),
     ("jrct-jRCT2090220384-en.html", b"\x00\x01 not a page at all", "not an HTML page"),
     ("pubmed-40240591.xml",

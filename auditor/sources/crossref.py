@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import re
 
-
 from ..documents import Document
 from ..errors import ParseError
 from ..models import Reading
 from ..prose import read_prose
-from ..values import strip_markup, date_parts_to_iso, normalize_id, squash
+from ..values import date_parts_to_iso, normalize_id, strip_markup
 
 KIND = "crossref"
 ROLE = "publication"

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 
-
 from ..documents import Document
 from ..errors import ParseError
 from ..models import Reading
 from ..prose import read_prose
-from ..values import strip_markup, normalize_id, parse_date, squash
+from ..values import normalize_id, parse_date, squash, strip_markup
 from .pubmed import publication_type_readings
 
 KIND = "europepmc"
@@ -51,7 +50,8 @@ def abstract_sections(html: str) -> list[tuple[str | None, str]]:
     """(label, text) parts of an abstract; structured ones come as <h4>Label</h4>text."""
     parts = re.split(r"<h4>(.*?)</h4>", html or "", flags=re.IGNORECASE | re.DOTALL)
     sections: list[tuple[str | None, str]] = [(None, parts[0])]
-    sections += [(squash(_text(label)), body) for label, body in zip(parts[1::2], parts[2::2])]
+    pairs = zip(parts[1::2], parts[2::2], strict=False)
+    sections += [(squash(_text(label)), body) for label, body in pairs]
     return [(label or None, _text(body)) for label, body in sections if _text(body)]
 
 
