@@ -48,6 +48,13 @@ def best(text: str, candidates: list[str]) -> tuple[str | None, float]:
     return max(scored, key=lambda x: x[1], default=(None, 0.0))
 
 
+def best_secondary(text: str, secondaries: list[Claim], source: str
+                   ) -> tuple[str | None, float, Claim | None]:
+    """The closest secondary outcome the same source states, its score and its claim."""
+    scored = [(*best(text, c.value), c) for c in secondaries if c.source == source]
+    return max(scored, key=lambda x: x[1], default=(None, 0.0, None))
+
+
 def _outcomes(ctx: Context, field: str, role: str) -> list[Claim]:
     return [c for c in ctx.known(field, role) if c.value and all(comparable(v) for v in c.value)]
 
@@ -77,9 +84,7 @@ def outcome_switching(ctx: Context) -> list[Finding]:
                             [side(reg, text), side(pub, match)],
                             category="time frame changed", score=score, threshold=threshold))
                     continue
-                sec = [s for s in pub_secondary if s.source == pub.source]
-                sec_match = max((best(norm, s.value) + (s,) for s in sec), key=lambda x: x[1],
-                                default=(None, 0.0, None))
+                sec_match = best_secondary(norm, pub_secondary, pub.source)
                 if sec_match[1] >= threshold:
                     demoted_in.append((pub, sec_match))
                 else:
@@ -107,9 +112,7 @@ def outcome_switching(ctx: Context) -> list[Finding]:
             for reg in registered:
                 if best(norm, reg.value)[1] >= threshold:
                     continue
-                sec = [s for s in reg_secondary if s.source == reg.source]
-                sec_match = max((best(norm, s.value) + (s,) for s in sec), key=lambda x: x[1],
-                                default=(None, 0.0, None))
+                sec_match = best_secondary(norm, reg_secondary, reg.source)
                 if sec_match[1] >= threshold:
                     promoted.append((reg, sec_match))
                 else:
