@@ -20,6 +20,10 @@ from .errors import AuditorError
 from .models import FIELDS, SEVERITY_ORDER, Finding
 from .report import comparison_table, findings_json, findings_table, summary_line
 
+#: A terminal summary stays readable: field tables for a few subjects, the top findings.
+SHOW_FIELDS_FOR = 3
+SHOW_FINDINGS = 40
+
 
 class AuditorGroup(click.Group):
     """Turns AuditorError into one line on stderr and exit code 2."""
@@ -96,10 +100,17 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
         click.echo(json.dumps(findings_json(result.findings, result.claims), indent=2,
                               ensure_ascii=False, default=str))
     elif not quiet:
-        for subject in {c.subject for c in result.comparisons}:
-            click.echo(comparison_table([c for c in result.comparisons if c.subject == subject]))
-            click.echo()
-        click.echo(findings_table(result.findings, new=set(result.new)))
+        if len(result.subjects) <= SHOW_FIELDS_FOR:
+            for subject in result.subjects:
+                click.echo(comparison_table([c for c in result.comparisons
+                                             if c.subject == subject]))
+                click.echo()
+        shown = sorted(result.findings, key=lambda f: (f.id not in result.new,
+                                                        -SEVERITY_ORDER[f.severity]))
+        click.echo(findings_table(shown[:SHOW_FINDINGS], new=set(result.new)))
+        if len(shown) > SHOW_FINDINGS:
+            click.echo(f"… and {len(shown) - SHOW_FINDINGS} more: `auditor findings`, "
+                       "`auditor report SUBJECT` or `auditor serve` list them all")
         click.echo()
         click.echo(summary_line(result, db_path or config.database_path))
     sys.exit(1 if failing else 0)
@@ -312,6 +323,67 @@ def report_cmd(subject: str, config_path: str, db_path: str | None, fmt: str,
         Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["ctgov"]))
+@click.option("--query.term", "--query-term", "query_term", help="Search: query.term.")
+@click.option("--query.intr", "--query-intr", "query_intr", help="Search: query.intr.")
+@click.option("--query.spons", "--query-spons", "query_spons", help="Search: query.spons.")
+@click.option("--query.cond", "--query-cond", "query_cond", help="Search: query.cond.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Any other search parameter, e.g. filter.overallStatus=RECRUITING.")
+@click.option("--archive", type=click.Path(dir_okay=False),
+              help="Import the JSON download (ctg-studies.json.zip) instead of searching.")
+@click.option("--page-size", default=100, show_default=True, type=int,
+              help="Studies per page (search) or per committed batch (archive).")
+@click.option("--max-pages", type=int, help="Stop after this many pages or batches this run.")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder for the snapshots: OUT/ctgov/NCT….json, manifest and checkpoint.")
+@click.option("--db", "db_path", default="audit.db", show_default=True,
+              type=click.Path(dir_okay=False), help="SQLite database to write claims to.")
+@click.option("--restart", is_flag=True,
+              help="Ignore the checkpoint in OUT and start from the beginning.")
+@config_option
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems (no progress bar).")
+def bulk(kind: str, query_term: str | None, query_intr: str | None, query_spons: str | None,
+         query_cond: str | None, params: tuple[str, ...], archive: str | None, page_size: int,
+         max_pages: int | None, out: str, db_path: str, restart: bool, config_path: str,
+         quiet: bool) -> None:
+    """Stream a whole registry query (or its bulk download) into snapshots and claims,
+    resumably: re-run the same command after an interruption to go on where it stopped.
+    Exit 0 when done, 1 if malformed studies were skipped, 2 on an error."""
+    from . import bulk as bulk_import
+    from .fetch import BASES
+    from .http import make_client
+
+    progress = not quiet and sys.stderr.isatty()
+    db = store.open_db(db_path)
+    if archive:
+        result = bulk_import.archive(Path(archive), Path(out), db, batch_size=page_size,
+                                     max_pages=max_pages, restart=restart, progress=progress)
+    else:
+        query = {k: v for k, v in (("query.term", query_term), ("query.intr", query_intr),
+                                   ("query.spons", query_spons), ("query.cond", query_cond))
+                 if v}
+        for param in params:
+            key, sep, value = param.partition("=")
+            if not sep or not key:
+                raise AuditorError(f"--param {param!r}: give KEY=VALUE, e.g. "
+                                   "filter.overallStatus=RECRUITING")
+            query[key] = value
+        config = load_config(config_path) if Path(config_path).exists() else Config()
+        base = {**BASES, **config.fetch.bases}["ctgov"]
+        with make_client(config.fetch) as client:
+            result = bulk_import.search(client, query, Path(out), db, page_size=page_size,
+                                        max_pages=max_pages, restart=restart, base=base,
+                                        progress=progress)
+    if result.done and not result.this_run:
+        click.echo(f"{out}: this import is already complete; pass --restart to run it again",
+                   err=True)
+    if not quiet or result.malformed:
+        click.echo(result.summary(), err=quiet)
+    sys.exit(result.exit_code)
 
 
 if __name__ == "__main__":
