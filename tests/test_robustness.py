@@ -130,3 +130,33 @@ def test_secrets_never_reach_the_database(dossier, monkeypatch):
     for extra in dossier.root.glob("audit.db-*"):
         blob += extra.read_bytes()
     assert b"sekrit-api-key-123" not in blob and b"watchdog@example.org" not in blob
+
+
+def test_datasette_keeps_answering_during_an_audit(big_dossier):
+    """The real `auditor serve` (Datasette) reads the database while an audit writes it."""
+    import httpx
+    from test_datasette import AUDITOR, free_port, wait_until_up
+
+    db = big_dossier / "audit.db"
+    if not db.exists():
+        assert _audit(big_dossier).wait(120) in (0, 1)
+    for path in list((big_dossier / "snapshots").glob("bx-0002*/pubmed.xml")):
+        path.write_text(path.read_text().replace("open-label", "open label"))
+    port = free_port()
+    serve = subprocess.Popen([AUDITOR, "serve", "--db", str(db), "--port", str(port)],
+                             start_new_session=True, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(serve, base)
+        proc = _audit(big_dossier)
+        answers = []
+        while proc.poll() is None:
+            r = httpx.get(f"{base}/audit/findings.json", params={"_shape": "array",
+                                                                "_size": "5"}, timeout=30)
+            answers.append((r.status_code, "locked" in r.text))
+        assert proc.returncode in (0, 1), proc.stderr.read()
+        assert answers and all(a == (200, False) for a in answers), answers[:5]
+    finally:
+        os.killpg(serve.pid, signal.SIGTERM)
+        serve.wait(timeout=20)
