@@ -134,3 +134,39 @@ def indication_mismatch(ctx: Context) -> list[Finding]:
                         same=lambda a, b: fuzz.token_set_ratio(str(a).lower(),
                                                                str(b).lower()) >= threshold,
                         threshold=threshold)
+
+
+ENDED = {"TERMINATED", "WITHDRAWN", "SUSPENDED"}
+
+
+@rule("pipeline_vs_registry", fields=("pipeline",), severity="medium",
+      explanation="A company's pipeline gives a phase, or an active programme, that the registry "
+                  "entry for the same region contradicts.")
+def pipeline_vs_registry(ctx: Context) -> list[Finding]:
+    out = []
+    for c in ctx.known("pipeline", "company"):
+        row = c.value if isinstance(c.value, dict) else {}
+        region = re.sub(r"[.\s]+", " ", fold(str(row.get("region") or "")).lower()).strip()
+        wanted = REGION_REGISTRIES.get(region.replace("u s", "us"))
+        phase = row.get("phase")
+        if not wanted or not phase:
+            continue
+        registered = [p for p in one_per_source(ctx.known("phase", "registry"))
+                      if p.source_kind in wanted and p.value]
+        for reg in registered:
+            if set(reg.value) != set(phase):
+                out.append(finding(
+                    ctx, "pipeline_vs_registry", "mismatch",
+                    f"{c.source} lists phase {'/'.join(phase)} in {row.get('region')}; "
+                    f"{reg.source} registers phase {'/'.join(reg.value)}",
+                    [side(c), side(reg)], region=row.get("region"), aspect="phase"))
+        for status in one_per_source(ctx.known("status", "registry")):
+            if status.source_kind in wanted and status.value in ENDED:
+                f = finding(
+                    ctx, "pipeline_vs_registry", "mismatch",
+                    f"{c.source} lists an active phase {'/'.join(phase)} programme in "
+                    f"{row.get('region')}, but {status.source} says {status.value}",
+                    [side(c), side(status)], region=row.get("region"), aspect="status")
+                f.severity = "high"  # type: ignore[assignment]
+                out.append(f)
+    return out
