@@ -81,6 +81,7 @@ class SourceRef(BaseModel):
     snapshot: str | None = None  # path of the saved snapshot, relative to the snapshot folder
     selectors: dict[str, str] = Field(default_factory=dict)
     role: str | None = None  # registry, publication, regulator, company (default: from kind)
+    follow: str | None = None  # "xlsx", "pdf" or "xlsx,pdf": fetch linked attachments too
 
 
 class Snapshot(BaseModel):
@@ -128,6 +129,8 @@ class Claim(Reading):
                       self.value, self.snapshot_sha256)
 
     def value_text(self) -> str:
+        if self.field == "phase" and isinstance(self.value, list):
+            return "phase " + "/".join(self.value) if self.value else "not applicable"
         return render_value(self.value, self.unit)
 
 
