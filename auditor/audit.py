@@ -139,6 +139,12 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     by_subject: dict[str, list[SourceRef]] = {}
     for ref in config.sources:
         by_subject.setdefault(ref.subject, []).append(ref)
+        if ref.follow:  # the PDF/Excel files saved from the page are sources too
+            from .attachments import attachments_of
+
+            named = {r.name for r in config.sources}
+            by_subject[ref.subject] += [a for a in attachments_of(config, ref)
+                                        if a.name not in named]
     skipped = 0
     with store.RunWriter(db, run) as writer:
         for subject in subjects:

@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -39,10 +39,10 @@ BASES: dict[str, str] = {
 }
 #: Kinds with no stable per-identifier URL: the config must give `url`. (WHO ICTRP has no
 #: documented public per-trial export endpoint; its XML export is a download from the portal.)
-NEEDS_URL = ("ictrp", "mhlw", "pmda", "page")
+NEEDS_URL = ("ictrp", "mhlw", "pmda", "page", "mhlw_excel", "mhlw_pdf")
 EXTENSIONS = {"ctgov": ".json", "crossref": ".json", "europepmc": ".json", "pubmed": ".xml",
               "ictrp": ".xml", "jrct": ".html", "mhlw": ".html", "pmda": ".html",
-              "page": ".html"}
+              "page": ".html", "mhlw_excel": ".xlsx", "mhlw_pdf": ".pdf"}
 
 #: A typical response time; sets how many requests a fast-limited host may have in flight.
 ASSUMED_LATENCY = 0.25
@@ -59,6 +59,7 @@ class FetchResult:
     status: Status
     snapshot: Snapshot | None = None
     error: str | None = None
+    attachments: tuple[FetchResult, ...] = ()  # files the page links to (`follow`)
 
     @property
     def ok(self) -> bool:
@@ -207,7 +208,19 @@ def _header(headers: dict[str, str], name: str) -> str | None:
 
 def fetch_one(config: Config, ref: SourceRef, client: Client,
               bases: dict[str, str] | None = None) -> FetchResult:
-    """GET one source and save it unless the server said 304 or the bytes are the same."""
+    """GET one source and save it unless the server said 304 or the bytes are the same;
+    then, if the source says `follow`, the Excel/PDF files its page links to."""
+    result = _fetch_page(config, ref, client, bases)
+    if ref.follow and result.ok:
+        from .attachments import fetch_attachments
+
+        result = replace(result, attachments=tuple(fetch_attachments(config, ref, result,
+                                                                     client)))
+    return result
+
+
+def _fetch_page(config: Config, ref: SourceRef, client: Client,
+                bases: dict[str, str] | None) -> FetchResult:
     bases = bases or config.fetch.bases
     url = source_url(ref, bases)
     path = ref.snapshot or default_path(ref)
@@ -225,14 +238,7 @@ def fetch_one(config: Config, ref: SourceRef, client: Client,
             return FetchResult(ref.name, response.url, "not_modified", previous)
         if previous is not None and snapshots.sha256(response.body) == previous.sha256:
             return FetchResult(ref.name, response.url, "unchanged", previous)
-        snapshot = Snapshot(
-            source=ref.name, kind=ref.kind, url=response.url, final_url=response.final_url,
-            retrieved_at=now_utc(), media_type=response.media_type,
-            sha256=snapshots.sha256(response.body), path=path, provenance="fetched",
-            status=response.status, headers=response.headers)
-        with _folder_lock(config, path):
-            saved = snapshots.save(config.snapshot_dir, path, response.body, snapshot)
-        return FetchResult(ref.name, response.url, "saved", saved)
+        return save_response(config, ref, path, response)
     except AuditorError as e:
         last = None
         try:
@@ -240,6 +246,19 @@ def fetch_one(config: Config, ref: SourceRef, client: Client,
         except AuditorError:
             pass
         return FetchResult(ref.name, url, "failed", last, str(e))
+
+
+def save_response(config: Config, ref: SourceRef, path: str, response: Response,
+                  note: str | None = None) -> FetchResult:
+    """Save a response's body byte for byte as the source's snapshot, with its manifest entry."""
+    snapshot = Snapshot(
+        source=ref.name, kind=ref.kind, url=response.url, final_url=response.final_url,
+        retrieved_at=now_utc(), media_type=response.media_type,
+        sha256=snapshots.sha256(response.body), path=path, provenance="fetched",
+        status=response.status, headers=response.headers, note=note)
+    with _folder_lock(config, path):
+        saved = snapshots.save(config.snapshot_dir, path, response.body, snapshot)
+    return FetchResult(ref.name, response.url, "saved", saved)
 
 
 def selected_sources(config: Config, names: list[str] | None) -> list[SourceRef]:
@@ -304,7 +323,7 @@ def fetch_sources(config: Config, *, client: Client | None = None,
         bar.close()
         if own:
             http.close()
-    return [results[ref.name] for ref in refs]
+    return [r for ref in refs for r in (results[ref.name], *results[ref.name].attachments)]
 
 
 def summary_line(result: FetchResult) -> str:

@@ -172,9 +172,13 @@ def gaps_and_questions(report: SubjectReport, claims: list[dict[str, Any]]
                                                           if c["qualifier"] == "actual"})) + ".")
     for f, cs in by_field.items():
         names = sorted({c["source"] for c in cs})
+        roles = sorted({c["role"] for c in cs})
         if len(names) == 1:
             gaps.append(f"{label(f).capitalize()} rests on one source only: {names[0]} "
                         f"({cs[0]['role']}).")
+        elif len(roles) == 1 and roles[0] in ("regulator", "company") and len(report.sources) > 1:
+            gaps.append(f"{label(f).capitalize()} comes only from the {roles[0]}: "
+                        f"{', '.join(names)}; no other kind of source states it.")
     ids = " ".join(c["value_text"] for c in by_field.get("identifiers", []))
     kinds = {s["kind"] for s in report.sources}
     for c in by_field.get("pipeline", []):

@@ -9,7 +9,8 @@ import sqlite_utils
 
 from auditor import store
 
-SOURCES = ["jrct-ja", "jrct-en", "crossref", "pubmed", "mhlw-price", "mhlw-notice",
+SOURCES = ["jrct-ja", "jrct-en", "crossref", "pubmed", "mhlw-price", "mhlw-price-xlsx",
+           "mhlw-notice",
            "pmda-approval", "sumitomo-pipeline", "sumitomo-press"]
 
 

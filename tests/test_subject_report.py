@@ -94,7 +94,8 @@ def test_findings_show_every_quote_and_locator(db: sqlite_utils.Database, markdo
     "No registry source reports adverse events; only crossref, pubmed do.",
     "No registry source reports serious adverse events",
     "The registries give only the planned enrollment; the actual number comes from crossref",
-    "Price rests on one source only: mhlw-price (regulator).",
+    "Price comes only from the regulator: mhlw-price, mhlw-price-xlsx; no other kind of source "
+    "states it.",
     "Conflicts of interest rests on one source only: pubmed (publication).",
     "sumitomo-pipeline lists a U.S. programme (Phase 1/2), but no source cites a "
     "ClinicalTrials.gov (NCT…) registration",

@@ -20,6 +20,8 @@ from ..models import Reading
 
 #: kind → module name. Order matters for detection: most specific first.
 KINDS: dict[str, str] = {
+    "mhlw_excel": "mhlw_excel",  # binary formats first: mhlw detects any mhlw.go.jp URL
+    "mhlw_pdf": "mhlw_pdf",
     "ctgov": "ctgov",
     "crossref": "crossref",
     "europepmc": "europepmc",

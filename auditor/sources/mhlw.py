@@ -92,22 +92,32 @@ def _price_tables(soup: BeautifulSoup, page_date: tuple[str, str] | None) -> lis
             product = texts[name] if name < len(texts) else ""
             if not product:
                 continue
-            where = f"table[{n}] row {number} ('{product}')"
-            quote = " | ".join(dict.fromkeys(t for t in texts if t))
-            value = _price_value(texts, price, spec, when, yen_header, page_date)
-            dated_by_page = (value is not None and page_date is not None and when is None
-                             and value["effective_date"] == page_date[0])
-            readings.append(Reading(
-                field="price", value=value, qualifier=product,
-                quote=f"{quote} … {page_date[1]}" if dated_by_page and page_date else quote,
-                locator=f"{where}; effective date from the notice text" if dated_by_page
-                else where))
-            names = split_names(product)
-            if generic is not None and generic < len(texts):
-                names += [g for g in split_names(texts[generic]) if g not in names]
-            readings.append(Reading(field="product_name", value=names, qualifier=product,
-                                    quote=quote, locator=where))
+            readings += row_readings(texts, f"table[{n}] row {number} ('{product}')", product,
+                                     price=price, spec=spec, when=when, generic=generic,
+                                     yen=yen_header, page_date=page_date,
+                                     date_where="the notice text")
     return readings
+
+
+def row_readings(texts: list[str], where: str, product: str, *, price: int, spec: int | None,
+                 when: int | None, generic: int | None, yen: bool,
+                 page_date: tuple[str, ...] | None, date_where: str) -> list[Reading]:
+    """The price and product_name readings of one price-table row (HTML, Excel or PDF).
+    Without a date column the page's 「…から適用」 sentence dates the row and is quoted too."""
+    quote = " | ".join(dict.fromkeys(t for t in texts if t))
+    value = _price_value(texts, price, spec, when, yen, page_date[:2] if page_date else None)
+    dated_by_page = (value is not None and page_date is not None and when is None
+                     and value["effective_date"] == page_date[0])
+    names = split_names(product)
+    if generic is not None and generic < len(texts):
+        names += [g for g in split_names(texts[generic]) if g not in names]
+    return [
+        Reading(field="price", value=value, qualifier=product,
+                quote=f"{quote} … {page_date[1]}" if dated_by_page and page_date else quote,
+                locator=f"{where}; effective date from {date_where}" if dated_by_page
+                else where),
+        Reading(field="product_name", value=names, qualifier=product, quote=quote,
+                locator=where)]
 
 
 def _price_value(texts: list[str], price: int, spec: int | None, when: int | None,
