@@ -31,7 +31,7 @@ from .models import (
     now_utc,
 )
 
-_PARSER_FILES = ["documents.py", "prose.py", "values.py", *[f"sources/{m}.py" for m in
+_PARSER_FILES = ["documents.py", "prose.py", "values.py", "tables.py", *[f"sources/{m}.py" for m in
                                                               sources.KINDS.values()]]
 
 

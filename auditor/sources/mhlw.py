@@ -16,8 +16,8 @@ from ..documents import Document
 from ..errors import ParseError
 from ..models import Reading
 from ..prose import sentences
+from ..tables import cell_text, column, header_records, label_values, norm_label, split_names
 from ..values import approval_tags, fold, parse_date, parse_money, parse_number, parse_pack
-from .page import cell_text, column, header_records, label_values, norm_label, split_names
 
 KIND = "mhlw"
 ROLE = "regulator"

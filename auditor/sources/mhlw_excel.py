@@ -20,9 +20,9 @@ from ..documents import Document
 from ..errors import ParseError
 from ..models import Reading
 from ..prose import sentences
+from ..tables import norm_label
 from ..values import fold, parse_date, squash
 from .mhlw import _DATE, _GENERIC, _JDATE, _NAME, _PRICE, _SPEC, row_readings
-from .page import norm_label
 
 KIND = "mhlw_excel"
 ROLE = "regulator"

@@ -15,8 +15,8 @@ from bs4 import Tag
 from ..documents import Document
 from ..errors import ParseError
 from ..models import Reading
+from ..tables import cell_text, header_records, label_values, norm_label, split_names
 from ..values import approval_tags, fold, parse_date
-from .page import cell_text, header_records, label_values, norm_label, split_names
 
 KIND = "pmda"
 ROLE = "regulator"
