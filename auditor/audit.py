@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import multiprocessing
+import os
 import secrets
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,7 +150,8 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             by_subject[ref.subject] += [a for a in attachments_of(config, ref)
                                         if a.name not in named]
     skipped = 0
-    with store.RunWriter(db, run) as writer:
+    pending: deque[tuple[Subject, list, str, list[Future[list[Reading]]]]] = deque()
+    with store.RunWriter(db, run) as writer, Parsing(len(subjects)) as parsing:
         for subject in subjects:
             refs = by_subject.get(subject.id, [])
             loaded = [(ref, *load_snapshot(config.snapshot_dir, ref)) for ref in refs]
@@ -156,8 +161,18 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             if writer.fingerprint(subject.id) == fingerprint:
                 writer.unchanged_subject(subject, [(r.name, s.sha256) for r, s, _ in loaded])
                 skipped += 1
-            else:
-                _audit_subject(writer, config, subject, loaded, version, failures, fingerprint)
+                if progress:
+                    progress(1)
+                continue
+            readings = [parsing.read(db, ref, snapshot, doc, version)
+                        for ref, snapshot, doc in loaded]
+            pending.append((subject, loaded, fingerprint, readings))
+            while len(pending) > parsing.window:
+                _audit_subject(writer, config, *pending.popleft(), version, failures)
+                if progress:
+                    progress(1)
+        while pending:
+            _audit_subject(writer, config, *pending.popleft(), version, failures)
             if progress:
                 progress(1)
         run = writer.finish()
@@ -169,18 +184,19 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
 
 
 def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
-                   loaded: list[tuple[SourceRef, Snapshot, Document]], version: str,
-                   failures: dict[str, str], fingerprint: str) -> list[Claim]:
+                   loaded: list[tuple[SourceRef, Snapshot, Document]], fingerprint: str,
+                   readings: list[Future[list[Reading]]], version: str,
+                   failures: dict[str, str]) -> list[Claim]:
     db = writer.db
     claims: list[Claim] = []
     previous: list[Claim] = []
     findings: list[Finding] = []
     roles: dict[str, str] = {}
     outcomes: dict[str, tuple[str, str | None]] = {}
-    for ref, snapshot, doc in loaded:
+    for (ref, snapshot, _), read in zip(loaded, readings, strict=True):
         role = roles[ref.name] = ref.role or sources.role_of(ref.kind)
-        claims += stamp(_cached_read(db, ref, snapshot, doc, version), subject=subject.id,
-                        ref=ref, snapshot=snapshot, role=role)
+        claims += stamp(read.result(), subject=subject.id, ref=ref, snapshot=snapshot,
+                        role=role)
         previous += store.previous_claims(db, ref.name)
         if ref.name in failures:
             row = db.execute("select failing_since from sources where name = ?",
@@ -201,14 +217,52 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
     return claims
 
 
-def _cached_read(db: sqlite_utils.Database, ref: SourceRef, snapshot: Snapshot,
-                 doc: Document, version: str) -> list[Reading]:
-    """Parse a snapshot unless this exact snapshot was parsed by this code before."""
-    cached = store.claims_for_snapshot(db, snapshot.sha256, version)
-    mine = [c for c in cached or [] if c.source == ref.name]
-    if mine:
-        return [Reading(**c.model_dump(include=set(Reading.model_fields))) for c in mine]
-    return sources.parse(ref.kind, doc)
+def _parse(kind: str, body: bytes, media_type: str | None, url: str, source: str,
+           selectors: dict[str, str]) -> list[Reading]:
+    """Parse one document; runs in a worker process, so it takes plain values."""
+    return sources.parse(kind, Document(body, media_type, url, source, selectors))
+
+
+class Parsing:
+    """Parses the documents of an audit: in worker processes when there are many subjects
+    (parsing is the CPU-bound part, and the main process keeps writing meanwhile), inline
+    otherwise. A snapshot parsed before by the same code is read back from the database."""
+
+    #: Below this many subjects a pool costs more than it saves.
+    MIN_SUBJECTS = 64
+
+    def __init__(self, subjects: int, workers: int | None = None) -> None:
+        cpus = workers or min(os.cpu_count() or 1, 4)
+        self.pool = None
+        if cpus > 1 and subjects >= self.MIN_SUBJECTS:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["auditor.audit"])
+            self.pool = ProcessPoolExecutor(cpus, mp_context=context)
+        #: Subjects whose documents may be in flight before the oldest is written.
+        self.window = 8 * cpus if self.pool else 0
+
+    def __enter__(self) -> Parsing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def read(self, db: sqlite_utils.Database, ref: SourceRef, snapshot: Snapshot,
+             doc: Document, version: str) -> Future[list[Reading]]:
+        cached = store.claims_for_snapshot(db, snapshot.sha256, version)
+        mine = [c for c in cached or [] if c.source == ref.name]
+        if mine or self.pool is None:
+            done: Future[list[Reading]] = Future()
+            try:
+                done.set_result(
+                    [Reading(**c.model_dump(include=set(Reading.model_fields))) for c in mine]
+                    if mine else sources.parse(ref.kind, doc))
+            except AuditorError as e:
+                done.set_exception(e)
+            return done
+        return self.pool.submit(_parse, ref.kind, doc.body, doc.media_type, doc.url,
+                                doc.source, doc.selectors)
 
 
 def compare_documents(paths: list[tuple[str | None, Path]], *, subject: Subject | None = None,

@@ -3,7 +3,7 @@
   (a) the bare-parse floor: only json / lxml parsing of every document;
   (b) a full offline audit into a fresh database;
   (c) a second audit with nothing changed;
-  (d) peak memory (max RSS) of each audit process.
+  (d) peak memory (max RSS) of each audit process, or of its largest parse worker if larger.
 
     python benchmarks/audit.py [--n 10000] [--corpus DIR] [--keep]
 
@@ -33,8 +33,9 @@ t = time.perf_counter()
 config = load_config(sys.argv[1])
 result = run_audit(config, store.open_db(config.database_path))
 seconds = time.perf_counter() - t
-print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, result.run.findings_open,
-      result.skipped)
+rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # parse workers too
+print(seconds, rss, result.run.findings_open, result.skipped)
 """
 
 
