@@ -4,6 +4,7 @@ and a paper whose record says it was retracted."""
 from pathlib import Path
 
 import pytest
+from readings import one
 
 from auditor.documents import Document
 from auditor.errors import ParseError
@@ -21,9 +22,7 @@ def doc(path: Path) -> Document:
 
 
 def by(readings, field, qualifier=None):
-    found = [r for r in readings if r.field == field and r.qualifier == qualifier]
-    assert len(found) == 1, [(r.field, r.locator) for r in found]
-    return found[0]
+    return one(readings, field, qualifier=qualifier)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from readings import one
 
 from auditor.documents import Document
 from auditor.errors import ParseError
@@ -19,9 +20,7 @@ def doc(path: Path) -> Document:
 
 
 def by(readings, field, locator_start=""):
-    found = [r for r in readings if r.field == field and r.locator.startswith(locator_start)]
-    assert len(found) == 1, [(r.field, r.locator) for r in found]
-    return found[0]
+    return one(readings, field, locator_start)
 
 
 @pytest.fixture(scope="module")
