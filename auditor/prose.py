@@ -70,6 +70,18 @@ OUTCOME_PATTERNS = {
                           r"副次評価項目は(.+?)(?:であ|とし|。)",
 }
 
+#: Cheap pre-checks: a word every pattern of the field contains. A sentence without it cannot
+#: match, so the field's patterns are not tried (most sentences state one or two fields).
+GATES = {field: re.compile(words, re.IGNORECASE) for field, words in {
+    "primary_outcomes": r"primary|主要評価項目",
+    "secondary_outcomes": r"secondary|副次評価項目",
+    "enrollment": r"patient|participant|subject|individual|\bn\s*=|例|名|人",
+    "sample_size_analysed": r"patient|有効性",
+    "follow_up": r"year|month|week|か月|ヶ月|カ月|年|週",
+    "adverse_events": r"adverse|event|有害事象",
+    "serious_adverse_events": r"serious|重篤",
+}.items()}
+
 #: Words that claim more than an early, uncontrolled study can show; rules weigh them.
 CLAIM_WORDS = [
     r"\bproven\b", r"\bprove[sd]?\b", r"\bcures?\b", r"\bcured\b", r"\bcurative\b",
@@ -130,26 +142,32 @@ def read_prose(text: str, locator: str, *, qualifier: str | None = "actual",
                                        quote=sentence, locator=where)
 
         folded = fold(sentence)
+
+        def wanted(field: str) -> bool:
+            """Not found yet, and the sentence has a word every pattern of the field needs."""
+            return field not in found and bool(GATES[field].search(folded))
+
         for outcome_field, pattern in OUTCOME_PATTERNS.items():
-            m = _first([pattern], folded)
+            m = _first([pattern], folded) if wanted(outcome_field) else None
             if m:
                 add(outcome_field, [squash(m.group(1) or m.group(2))])
-        m = _first(ENROLLMENT_PATTERNS, folded)
+        m = _first(ENROLLMENT_PATTERNS, folded) if wanted("enrollment") else None
         if m:
             add("enrollment", parse_int(m.group(1)), "participants", qualifier)
-        m = _first(ANALYSED_PATTERNS, folded)
+        m = _first(ANALYSED_PATTERNS, folded) if wanted("sample_size_analysed") else None
         if m:
             add("sample_size_analysed", parse_int(m.group(1)), "participants", "efficacy")
-        m = _first(FOLLOW_UP_PATTERNS, folded)
+        m = _first(FOLLOW_UP_PATTERNS, folded) if wanted("follow_up") else None
         if m:
             add("follow_up", parse_duration_months(m.group(0)), "months")
-        if _first([SAE_NONE], folded):
-            add("serious_adverse_events", 0, "events")
-        else:
-            m = _first(SAE_PATTERNS, folded)
-            if m:
-                add("serious_adverse_events", parse_int(m.group(1)), "events")
-        m = _first(AE_PATTERNS, folded)
+        if wanted("serious_adverse_events"):
+            if _first([SAE_NONE], folded):
+                add("serious_adverse_events", 0, "events")
+            else:
+                m = _first(SAE_PATTERNS, folded)
+                if m:
+                    add("serious_adverse_events", parse_int(m.group(1)), "events")
+        m = _first(AE_PATTERNS, folded) if wanted("adverse_events") else None
         if m and not re.search(r"serious", m.group(0), re.IGNORECASE):
             add("adverse_events", parse_int(m.group(1)), "events")
         phase = parse_phase(sentence)
