@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import multiprocessing
 import os
 import secrets
@@ -213,7 +214,8 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
         roles=roles, snapshots=[(s, version) for _, s, _ in loaded], claims=claims,
         findings=findings, source_outcomes=outcomes,
         comparisons=[{"subject": c.subject, "field": c.field, "verdict": c.verdict,
-                      "values": c.values, "run_id": writer.run.id} for c in comparisons])
+                      "values": json.dumps(c.values, ensure_ascii=False),
+                      "run_id": writer.run.id} for c in comparisons])
     return claims
 
 

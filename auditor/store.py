@@ -137,6 +137,31 @@ def open_finding_ids(db: sqlite_utils.Database, subjects: list[str]) -> set[str]
         f"select id from findings where status = 'open' and subject in ({marks})", subjects)}
 
 
+def write_rows(db: sqlite_utils.Database, table: str, rows: list[dict[str, Any]],
+               pk: str | tuple[str, ...], mode: str) -> None:
+    """Write plain rows (str, int, float or None values) with one executemany per shape.
+
+    The same semantics as sqlite-utils' upsert_all / insert_all(replace=, ignore=) without its
+    per-value conversion, which was a quarter of a large audit: `upsert` inserts a row or
+    updates only the columns it gives; `replace` and `ignore` resolve a primary-key conflict."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(row), []).append(row)
+    keys = (pk,) if isinstance(pk, str) else pk
+    for columns, group in shapes.items():
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        if mode == "upsert":
+            updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in keys)
+            action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+            sql = (f'INSERT INTO "{table}" ({names}) VALUES ({marks}) '
+                   f"ON CONFLICT({', '.join(keys)}) {action}")
+        else:
+            verb = {"replace": "INSERT OR REPLACE", "ignore": "INSERT OR IGNORE"}[mode]
+            sql = f'{verb} INTO "{table}" ({names}) VALUES ({marks})'
+        db.conn.executemany(sql, [tuple(r[c] for c in columns) for r in group])
+
+
 class RunWriter:
     """Writes one audit, subject by subject, inside one transaction.
 
@@ -183,14 +208,7 @@ class RunWriter:
                 ("finding_sources", ("finding_id", "position"), "replace"),
                 ("finding_events", ("run_id", "finding_id"), "replace"),
                 ("comparisons", ("subject", "field"), "replace")):
-            rows = self._rows.pop(table, [])
-            if not rows:
-                continue
-            if mode == "upsert":
-                db[table].upsert_all(rows, pk=pk, batch_size=500)
-            else:
-                db[table].insert_all(rows, pk=pk, batch_size=500, replace=mode == "replace",
-                                     ignore=mode == "ignore")
+            write_rows(db, table, self._rows.pop(table, []), pk, mode)
         ids, self._touched = self._touched, []
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
