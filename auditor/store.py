@@ -8,6 +8,7 @@ instead of adding duplicates.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -132,10 +133,15 @@ def _claim(row: dict[str, Any]) -> Claim:
                  role=row["role"], url=row["url"], snapshot_sha256=row["snapshot_sha256"])
 
 
-def open_finding_ids(db: sqlite_utils.Database, subjects: list[str]) -> set[str]:
-    marks = ",".join("?" for _ in subjects)
-    return {r[0] for r in db.execute(
-        f"select id from findings where status = 'open' and subject in ({marks})", subjects)}
+#: Rows per IN (...) list: well under SQLite's limit on bound parameters.
+CHUNK = 500
+
+
+def in_chunks(items: list[str]) -> Iterator[tuple[list[str], str]]:
+    """Slices of `items` small enough for one IN (...) list, each with its placeholders."""
+    for i in range(0, len(items), CHUNK):
+        chunk = items[i:i + CHUNK]
+        yield chunk, ",".join("?" for _ in chunk)
 
 
 def write_rows(db: sqlite_utils.Database, table: str, rows: list[dict[str, Any]],
@@ -196,12 +202,9 @@ class RunWriter:
         db = self.db
         self._carry_forward()
         for column, table in (("finding_id", "finding_sources"), ("subject", "comparisons")):
-            ids = self._stale[table]
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                db.execute(f"delete from {table} where {column} in "
-                           f"({','.join('?' for _ in chunk)})", chunk)
-            ids.clear()
+            for chunk, marks in in_chunks(self._stale[table]):
+                db.execute(f"delete from {table} where {column} in ({marks})", chunk)
+            self._stale[table].clear()
         for table, pk, mode in (
                 ("subjects", "id", "upsert"), ("snapshots", "sha256", "upsert"),
                 ("sources", "name", "upsert"), ("source_runs", ("run_id", "source"), "replace"),
@@ -211,11 +214,9 @@ class RunWriter:
                 ("comparisons", ("subject", "field"), "replace")):
             write_rows(db, table, self._rows.pop(table, []), pk, mode)
         ids, self._touched = self._touched, []
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            db.execute(
-                f"update findings set last_seen_run = ?, last_seen = ? where id in "
-                f"({','.join('?' for _ in chunk)})", [self.run.id, self.now, *chunk])
+        for chunk, marks in in_chunks(ids):
+            db.execute(f"update findings set last_seen_run = ?, last_seen = ? where id in "
+                       f"({marks})", [self.run.id, self.now, *chunk])
 
     def _maybe_flush(self) -> None:
         if sum(len(r) for r in self._rows.values()) >= self.BATCH:
@@ -248,9 +249,7 @@ class RunWriter:
     def _carry_forward(self) -> None:
         """Touch the open findings and count the claims of the unchanged subjects."""
         subjects, self._carried = self._carried, []
-        for i in range(0, len(subjects), 500):
-            chunk = subjects[i:i + 500]
-            marks = ",".join("?" for _ in chunk)
+        for chunk, marks in in_chunks(subjects):
             self._touch([r[0] for r in self.db.execute(
                 f"select id from findings where subject in ({marks}) and status = 'open' "
                 "and rule != 'source_changed'", chunk)])
@@ -356,15 +355,13 @@ class RunWriter:
         """Resolve the open findings of audited subjects that were not seen this run."""
         self.flush()
         resolved: list[str] = []
-        for i in range(0, len(self.subjects), 500):
-            chunk = self.subjects[i:i + 500]
+        for chunk, marks in in_chunks(self.subjects):
             resolved += [r[0] for r in self.db.execute(
-                f"select id from findings where status = 'open' and subject in "
-                f"({','.join('?' for _ in chunk)})", chunk) if r[0] not in self.seen]
-        for i in range(0, len(resolved), 500):
-            chunk = resolved[i:i + 500]
+                f"select id from findings where status = 'open' and subject in ({marks})",
+                chunk) if r[0] not in self.seen]
+        for chunk, marks in in_chunks(resolved):
             self.db.execute(f"update findings set status = 'resolved', resolved_run = ?, "
-                            f"resolved_at = ? where id in ({','.join('?' for _ in chunk)})",
+                            f"resolved_at = ? where id in ({marks})",
                             [self.run.id, self.now, *chunk])
         self.db["finding_events"].insert_all(
             [{"run_id": self.run.id, "finding_id": fid, "event": "resolved", "at": self.now}
@@ -403,11 +400,9 @@ def findings_where(db: sqlite_utils.Database, where: str | None, params: list[An
                                           order_by="severity_rank desc, subject, field, rule"))
     sides: dict[str, list[dict[str, Any]]] = {}
     ids = [r["id"] for r in rows]
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for s in db["finding_sources"].rows_where(
-                f"finding_id in ({','.join('?' for _ in chunk)})", chunk,
-                order_by="finding_id, position"):
+    for chunk, marks in in_chunks(ids):
+        for s in db["finding_sources"].rows_where(f"finding_id in ({marks})", chunk,
+                                                  order_by="finding_id, position"):
             sides.setdefault(s["finding_id"], []).append(
                 {**s, "value": json.loads(s["value"]) if s["value"] else None})
     for row in rows:
@@ -419,10 +414,8 @@ def findings_where(db: sqlite_utils.Database, where: str | None, params: list[An
 def current_findings(db: sqlite_utils.Database, subjects: list[str]) -> list[Finding]:
     """Open findings of these subjects, as models (for printing and JSON)."""
     out: list[Finding] = []
-    for i in range(0, len(subjects), 500):
-        chunk = subjects[i:i + 500]
-        for row in findings_where(db, f"status = 'open' and subject in "
-                                      f"({','.join('?' for _ in chunk)})", chunk):
+    for chunk, marks in in_chunks(subjects):
+        for row in findings_where(db, f"status = 'open' and subject in ({marks})", chunk):
             out.append(Finding(**{k: row[k] for k in Finding.model_fields}))
     return out
 
@@ -431,10 +424,9 @@ def current_comparisons(db: sqlite_utils.Database, subjects: list[str]) -> list[
     from .diff import Comparison
 
     out = []
-    for i in range(0, len(subjects), 500):
-        chunk = subjects[i:i + 500]
-        for r in db["comparisons"].rows_where(
-                f"subject in ({','.join('?' for _ in chunk)})", chunk, order_by="subject, field"):
+    for chunk, marks in in_chunks(subjects):
+        for r in db["comparisons"].rows_where(f"subject in ({marks})", chunk,
+                                              order_by="subject, field"):
             out.append(Comparison(r["subject"], r["field"], r["verdict"], json.loads(r["values"])))
     return out
 
@@ -442,12 +434,11 @@ def current_comparisons(db: sqlite_utils.Database, subjects: list[str]) -> list[
 def current_claims(db: sqlite_utils.Database, subjects: list[str]) -> list[Claim]:
     """The claims of each source's current snapshot, for these subjects."""
     out: list[Claim] = []
-    for i in range(0, len(subjects), 500):
-        chunk = subjects[i:i + 500]
+    for chunk, marks in in_chunks(subjects):
         out += [_claim(r) for r in db.query(
             "select claims.* from claims join sources on claims.source = sources.name "
             "and claims.snapshot_sha256 = sources.snapshot_sha256 "
-            f"where sources.subject in ({','.join('?' for _ in chunk)}) "
+            f"where sources.subject in ({marks}) "
             "order by sources.subject, claims.rowid", chunk)]
     return out
 
@@ -476,11 +467,10 @@ def parsed_snapshots(db: sqlite_utils.Database, shas: list[str], parser_version:
     """Which of these snapshots already have claims from this parser version (bulk re-runs
     skip parsing them)."""
     found: set[str] = set()
-    for i in range(0, len(shas), 500):
-        chunk = shas[i:i + 500]
+    for chunk, marks in in_chunks(shas):
         found |= {r[0] for r in db.execute(
-            f"select sha256 from snapshots where parser_version = ? and sha256 in "
-            f"({','.join('?' for _ in chunk)})", [parser_version, *chunk])}
+            f"select sha256 from snapshots where parser_version = ? and sha256 in ({marks})",
+            [parser_version, *chunk])}
     return found
 
 
@@ -494,11 +484,10 @@ def write_bulk(db: sqlite_utils.Database,
     now = now_utc()
     names = [ref.name for _, ref, _, _, _ in records]
     previous: dict[str, tuple[str | None, str | None]] = {}
-    for i in range(0, len(names), 500):
-        chunk = names[i:i + 500]
+    for chunk, marks in in_chunks(names):
         previous.update({r[0]: (r[1], r[2]) for r in db.execute(
-            f"select name, snapshot_sha256, last_changed from sources where name in "
-            f"({','.join('?' for _ in chunk)})", chunk)})
+            f"select name, snapshot_sha256, last_changed from sources where name in ({marks})",
+            chunk)})
     subjects, snaps, sources, claims = [], {}, [], []
     for subject, ref, role, snap, found in records:
         subjects.append({"id": subject.id, "name": subject.name,
