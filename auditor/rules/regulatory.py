@@ -93,6 +93,12 @@ REGION_REGISTRIES = {"us": ("ctgov",), "united states": ("ctgov",), "usa": ("ctg
                      "eu": ("ictrp",), "europe": ("ictrp",)}
 
 
+def registries_for(row: dict) -> tuple[str, ...] | None:
+    """The registry kinds that cover a pipeline row's region ('U.S.' → ctgov), or None."""
+    region = re.sub(r"[.\s]+", " ", fold(str(row.get("region") or "")).lower()).strip()
+    return REGION_REGISTRIES.get(region.replace("u s", "us"))
+
+
 @rule("pipeline_without_registration", fields=("pipeline",), severity="medium",
       explanation="A company lists a clinical programme in a region with no matching registry "
                   "entry among the subject's sources.")
@@ -101,15 +107,11 @@ def pipeline_without_registration(ctx: Context) -> list[Finding]:
     registry_kinds = {c.source_kind for c in ctx.claims if c.role == "registry"}
     for c in ctx.known("pipeline", "company"):
         row = c.value if isinstance(c.value, dict) else {}
-        region = re.sub(r"[.\s]+", " ", fold(str(row.get("region") or "")).lower()).strip()
-        region = region.replace("u s", "us")
         phase = row.get("phase")
         if isinstance(phase, list):
             phase = "Phase " + "/".join(phase) if phase else ""
-        if not region or not phase:
-            continue
-        wanted = REGION_REGISTRIES.get(region)
-        if wanted and not registry_kinds & set(wanted):
+        wanted = registries_for(row)
+        if phase and wanted and not registry_kinds & set(wanted):
             out.append(finding(
                 ctx, "pipeline_without_registration", "missing",
                 f"{c.source} lists {phase} in {row.get('region')}, but no "
@@ -146,8 +148,7 @@ def pipeline_vs_registry(ctx: Context) -> list[Finding]:
     out = []
     for c in ctx.known("pipeline", "company"):
         row = c.value if isinstance(c.value, dict) else {}
-        region = re.sub(r"[.\s]+", " ", fold(str(row.get("region") or "")).lower()).strip()
-        wanted = REGION_REGISTRIES.get(region.replace("u s", "us"))
+        wanted = registries_for(row)
         phase = row.get("phase")
         if not wanted or not phase:
             continue
