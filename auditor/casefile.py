@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import snapshots, sources
-from .audit import stamp
+from . import sources
+from .audit import load_snapshot, stamp
 from .diff import run_rules
-from .documents import Document
 from .models import Claim, Finding, SourceRef, Subject
 
 
@@ -61,10 +60,7 @@ def load_cases(root: Path) -> list[Case]:
 def run_case(case: Case) -> tuple[list[Claim], list[Finding]]:
     claims: list[Claim] = []
     for ref in case.sources:
-        snapshot, body = snapshots.load(case.path, ref.snapshot or "", source=ref.name,
-                                        kind=ref.kind)
-        doc = Document(body, snapshot.media_type, snapshot.url, f"{case.name}/{ref.snapshot}",
-                       ref.selectors)
+        snapshot, doc = load_snapshot(case.path, ref)
         claims += stamp(sources.parse(ref.kind, doc), subject=case.subject.id, ref=ref,
                         snapshot=snapshot, role=ref.role or sources.role_of(ref.kind))
     return claims, run_rules(case.subject, claims)
