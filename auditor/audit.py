@@ -10,7 +10,6 @@ import multiprocessing
 import os
 import secrets
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,8 +120,8 @@ def unavailable(subject: str, ref: SourceRef, error: str, since: str | None,
 
 def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
               offline: bool = True, failures: dict[str, str] | None = None,
-              subject_ids: list[str] | None = None, keep_claims: bool = False,
-              progress: Callable[[int], None] | None = None) -> AuditResult:
+              subject_ids: list[str] | None = None, keep_claims: bool = False
+              ) -> AuditResult:
     """Audit every subject (or the ones named). `failures` maps source name → fetch error.
 
     A subject whose snapshots, parser code, rule code and settings are all as they were at the
@@ -142,12 +141,12 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     if subject_ids and not subjects:
         raise AuditorError(f"no subject named {', '.join(subject_ids)} in config")
     by_subject: dict[str, list[SourceRef]] = {}
+    named = {r.name for r in config.sources}
     for ref in config.sources:
         by_subject.setdefault(ref.subject, []).append(ref)
         if ref.follow:  # the PDF/Excel files saved from the page are sources too
             from .attachments import attachments_of
 
-            named = {r.name for r in config.sources}
             by_subject[ref.subject] += [a for a in attachments_of(config, ref)
                                         if a.name not in named]
     skipped = 0
@@ -162,20 +161,14 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             if writer.fingerprint(subject.id) == fingerprint:
                 writer.unchanged_subject(subject, [(r.name, s.sha256) for r, s, _ in loaded])
                 skipped += 1
-                if progress:
-                    progress(1)
                 continue
             readings = [parsing.read(db, ref, snapshot, doc, version)
                         for ref, snapshot, doc in loaded]
             pending.append((subject, loaded, fingerprint, readings))
             while len(pending) > parsing.window:
                 _audit_subject(writer, config, *pending.popleft(), version, failures)
-                if progress:
-                    progress(1)
         while pending:
             _audit_subject(writer, config, *pending.popleft(), version, failures)
-            if progress:
-                progress(1)
         run = writer.finish()
     audited = [s.id for s in subjects]
     return AuditResult(
