@@ -205,3 +205,18 @@ def test_history_lists_what_each_run_opened_and_resolved(dossier, run_cli):
     mismatch = [(e["run"], e["event"]) for e in events if e["rule"] == "enrollment_mismatch"]
     assert [event for _, event in mismatch] == ["new", "resolved"]
     assert mismatch[0][0] != mismatch[1][0]
+
+
+def test_a_severity_set_in_config_wins_over_the_rules_own(dossier):
+    from auditor.audit import run_audit
+    from auditor.config import load_config
+
+    dossier.edit("jrct-jRCT2090220384-en.html", "Size</th><td>7</td>", "Size</th><td>8</td>")
+    db = store.open_db(dossier.db)
+    result = run_audit(load_config(dossier.config), db)
+    [f] = [f for f in result.findings if f.rule == "enrollment_mismatch"]
+    assert f.severity == "medium"  # planned vs actual: the rule lowers its default "high"
+    dossier.config.write_text(dossier.config.read_text() +
+                              '\n[rules.enrollment_mismatch]\nseverity = "low"\n')
+    result = run_audit(load_config(dossier.config), db)
+    assert [f.severity for f in result.findings if f.rule == "enrollment_mismatch"] == ["low"]

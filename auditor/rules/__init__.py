@@ -25,7 +25,7 @@ class Context:
     subject: Subject
     claims: list[Claim]
     threshold: float | None = None
-    severity: str = "medium"
+    severity: str = ""  # set in config.toml for the rule; "" lets the rule decide
     options: dict[str, Any] = field(default_factory=dict)
 
     def field(self, name: str, role: str | None = None) -> list[Claim]:
@@ -84,11 +84,13 @@ def absence(source: str, kind: str, what: str) -> FindingSource:
 
 
 def finding(ctx: Context, name: str, kind: str, message: str, sides: list[FindingSource],
-            field: str | None = None, **details: Any) -> Finding:
+            field: str | None = None, severity: str | None = None, **details: Any) -> Finding:
+    """A finding of rule `name`. Its severity: the one config.toml sets for the rule, else
+    the one this finding calls for (`severity`), else the rule's default."""
     r = RULES[name]
     return Finding(subject=ctx.subject.id, field=field or r.fields[0], kind=kind, rule=name,
-                   severity=ctx.severity or r.severity, message=message, sources=sides,
-                   details=details)
+                   severity=ctx.severity or severity or r.severity, message=message,
+                   sources=sides, details=details)
 
 
 def load_all() -> dict[str, Rule]:
@@ -125,11 +127,9 @@ def disagreement(ctx: Context, name: str, claims: list[Claim],
     if len(groups) < 2:
         return []
     field = claims[0].field
-    f = finding(ctx, name, "mismatch", f"{field} differs between sources: {describe(groups)}",
-                [side(c) for g in groups for c in g], field=field, **details)
-    if severity:
-        f.severity = severity  # type: ignore[assignment]
-    return [f]
+    return [finding(ctx, name, "mismatch", f"{field} differs between sources: {describe(groups)}",
+                    [side(c) for g in groups for c in g], field=field, severity=severity,
+                    **details)]
 
 
 def one_per_source(claims: list[Claim]) -> list[Claim]:

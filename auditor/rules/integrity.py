@@ -25,10 +25,9 @@ def publication_notice(ctx: Context) -> list[Finding]:
             norm = next((k for k in SEVERITY if k.split("_")[0] in kind), "correction")
             still = (f"; {', '.join(sorted({p.source for p in citing}))} still cite(s) it"
                      if citing else "; sources citing it may be out of date")
-            f = finding(ctx, "publication_notice", "mismatch",
-                        f"{c.source}: the paper has a {norm.replace('_', ' ')} "
-                        f"({notice.get('doi') or 'no DOI'}){still}",
-                        [side(c, notice)] + [side(p) for p in citing], notice=notice)
-            f.severity = SEVERITY[norm]  # type: ignore[assignment]
-            out.append(f)
+            out.append(finding(ctx, "publication_notice", "mismatch",
+                               f"{c.source}: the paper has a {norm.replace('_', ' ')} "
+                               f"({notice.get('doi') or 'no DOI'}){still}",
+                               [side(c, notice)] + [side(p) for p in citing],
+                               severity=SEVERITY[norm], notice=notice))
     return out

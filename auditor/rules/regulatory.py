@@ -163,11 +163,10 @@ def pipeline_vs_registry(ctx: Context) -> list[Finding]:
                     [side(c), side(reg)], region=row.get("region"), aspect="phase"))
         for status in one_per_source(ctx.known("status", "registry")):
             if status.source_kind in wanted and status.value in ENDED:
-                f = finding(
+                out.append(finding(
                     ctx, "pipeline_vs_registry", "mismatch",
                     f"{c.source} lists an active phase {'/'.join(phase)} programme in "
                     f"{row.get('region')}, but {status.source} says {status.value}",
-                    [side(c), side(status)], region=row.get("region"), aspect="status")
-                f.severity = "high"  # type: ignore[assignment]
-                out.append(f)
+                    [side(c), side(status)], severity="high", region=row.get("region"),
+                    aspect="status"))
     return out
