@@ -4,7 +4,6 @@ the previous audit, and write it all in one transaction."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import multiprocessing
 import os
@@ -17,14 +16,14 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import snapshots, sources, store
-from .config import Config
-from .diff import Comparison, changes, compare_fields, run_rules
-from .documents import Document
-from .errors import AuditorError
-from .models import (
+from auditor import rules, snapshots, sources, store
+from auditor.config import Config
+from auditor.diff import changes, compare_fields, run_rules
+from auditor.errors import AuditorError
+from auditor.models import (
     AuditRun,
     Claim,
+    Comparison,
     Finding,
     FindingSource,
     Reading,
@@ -33,30 +32,9 @@ from .models import (
     Subject,
     digest,
     now_utc,
+    stamp,
 )
-
-_PARSER_FILES = ["documents.py", "prose.py", "values.py", "tables.py", *[f"sources/{m}.py" for m in
-                                                              sources.KINDS.values()]]
-
-
-def parser_version() -> str:
-    """A hash of the parsing code: claims cached for a snapshot are reused only while it holds."""
-    h = hashlib.sha256()
-    base = Path(__file__).parent
-    for name in _PARSER_FILES:
-        p = base / name
-        if p.exists():
-            h.update(p.read_bytes())
-    return h.hexdigest()[:12]
-
-
-def rules_version() -> str:
-    """A hash of the rule code: an unchanged subject is skipped only while it holds."""
-    h = hashlib.sha256()
-    base = Path(__file__).parent
-    for p in sorted([base / "diff.py", *(base / "rules").glob("*.py")]):
-        h.update(p.read_bytes())
-    return h.hexdigest()[:12]
+from auditor.read.documents import Document
 
 
 @dataclass
@@ -79,14 +57,6 @@ class AuditResult:
     @functools.cached_property
     def comparisons(self) -> list[Comparison]:
         return store.current_comparisons(self.db, self.subjects)
-
-
-def stamp(readings: list[Reading], *, subject: str, ref: SourceRef, snapshot: Snapshot,
-          role: str) -> list[Claim]:
-    """Readings + provenance → claims."""
-    return [Claim(**r.model_dump(), subject=subject, source=ref.name, source_kind=ref.kind,
-                  role=role, url=snapshot.final_url or snapshot.url,
-                  snapshot_sha256=snapshot.sha256) for r in readings]
 
 
 def load_snapshot(snapshot_dir: Path, ref: SourceRef) -> tuple[Snapshot, Document]:
@@ -134,8 +104,8 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     run = AuditRun(id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" +
                    secrets.token_hex(3), started_at=now_utc(),
                    config_path=str(config.path) if config.path else None, offline=offline)
-    version = parser_version()
-    settings = digest(version, rules_version(), config.rules and
+    version = sources.parser_version()
+    settings = digest(version, rules.rules_version(), config.rules and
                       {k: v.model_dump() for k, v in config.rules.items()})
     subjects = [s for s in config.subjects if not subject_ids or s.id in subject_ids]
     if subject_ids and not subjects:
@@ -145,7 +115,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     for ref in config.sources:
         by_subject.setdefault(ref.subject, []).append(ref)
         if ref.follow:  # the PDF/Excel files saved from the page are sources too
-            from .attachments import attachments_of
+            from auditor.acquire.attachments import attachments_of
 
             by_subject[ref.subject] += [a for a in attachments_of(config, ref)
                                         if a.name not in named]

@@ -13,12 +13,12 @@ from typing import Any
 
 import click
 
-from . import __version__, store
-from .audit import compare_documents, run_audit
-from .config import Config, Settings, load_config
-from .errors import AuditorError
-from .models import FIELDS, SEVERITY_ORDER, Finding
-from .report import comparison_table, findings_json, findings_table, summary_line
+from auditor import __version__, store
+from auditor.audit import compare_documents, run_audit
+from auditor.config import Config, Settings, load_config
+from auditor.errors import AuditorError
+from auditor.models import FIELDS, SEVERITY_ORDER, Finding
+from auditor.outputs.terminal import comparison_table, findings_json, findings_table, summary_line
 
 #: A terminal summary stays readable: field tables for a few subjects, the top findings.
 SHOW_FIELDS_FOR = 3
@@ -75,7 +75,7 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
           new_only: bool, subjects: tuple[str, ...], as_json: bool, quiet: bool,
           digest: str | None, wait: float) -> None:
     """Audit every subject in config.toml and record findings in SQLite."""
-    from .lock import audit_lock
+    from auditor.lock import audit_lock
 
     config = _config(config_path)
     click.get_current_context().with_resource(
@@ -83,14 +83,14 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
     db = store.open_db(db_path or config.database_path)
     failures: dict[str, str] = {}
     if not offline:
-        from .fetch import fetch_sources
+        from auditor.acquire.fetch import fetch_sources
 
         results = fetch_sources(config, progress=None if not quiet else False)
         failures = {r.source: r.error or "failed" for r in results if r.status == "failed"}
     result = run_audit(config, db, offline=offline, failures=failures, keep_claims=as_json,
                        subject_ids=list(subjects) or None)
     if digest:
-        from .subject_report import digest_markdown
+        from auditor.outputs.subject_report import digest_markdown
 
         Path(digest).write_text(digest_markdown(db, result.run.id), encoding="utf-8")
     threshold = SEVERITY_ORDER[fail_on or config.auditor.fail_on]
@@ -117,7 +117,7 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
 
 
 def _parse_source_args(args: tuple[str, ...]) -> list[tuple[str | None, Path]]:
-    from . import sources
+    from auditor import sources
 
     out = []
     for arg in args:
@@ -143,14 +143,14 @@ def compare(sources: tuple[str, ...], as_json: bool, fail_on: str, config_path: 
     """Compare snapshot files (PATH, or KIND:PATH when the format is ambiguous), or give one
     identifier (DOI, PMID, NCT or jRCT id) to fetch the paper and its registrations, or the
     registration and its papers, and compare them: no config needed."""
-    from .links import classify, discover
+    from auditor.acquire.discover import classify, discover
 
     if len(sources) == 1 and not Path(sources[0]).exists() and classify(sources[0]):
         config = load_config(config_path) if Path(config_path).exists() else \
             Config(auditor=Settings(snapshots="snapshots"))
         found = discover(sources[0], config)
-        from .diff import compare_fields, run_rules
-        from .models import Subject
+        from auditor.diff import compare_fields, run_rules
+        from auditor.models import Subject
 
         subject = Subject(id="compare", name=sources[0])
         claims = found.claims
@@ -235,8 +235,8 @@ def fields() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only failures, no progress bar (cron).")
 def fetch(config_path: str, names: tuple[str, ...], quiet: bool) -> None:
     """Fetch sources into snapshots. Exit 0 if all fetched, 1 if some failed."""
-    from .fetch import fetch_sources
-    from .fetch import summary_line as fetch_line
+    from auditor.acquire.fetch import fetch_sources
+    from auditor.acquire.fetch import summary_line as fetch_line
 
     results = fetch_sources(_config(config_path), names=list(names) or None,
                             progress=False if quiet else None)
@@ -272,7 +272,7 @@ def serve(config_path: str, db_path: str | None, host: str, port: int, immutable
     import subprocess
     import tempfile
 
-    from .views import (
+    from auditor.store.views import (
         METADATA_DATABASE,
         METADATA_PATH,
         create_views,
@@ -316,7 +316,7 @@ def serve(config_path: str, db_path: str | None, host: str, port: int, immutable
 def report_cmd(subject: str, config_path: str, db_path: str | None, fmt: str,
                output: str | None) -> None:
     """A report on one subject: fields by source, findings with quotes, and the gaps."""
-    from .subject_report import subject_report
+    from auditor.outputs.subject_report import subject_report
 
     text = subject_report(store.open_db(_existing_db(config_path, db_path)), subject, fmt)
     if output:
@@ -353,9 +353,9 @@ def bulk(kind: str, query_term: str | None, query_intr: str | None, query_spons:
     """Stream a whole registry query (or its bulk download) into snapshots and claims,
     resumably: re-run the same command after an interruption to go on where it stopped.
     Exit 0 when done, 1 if malformed studies were skipped, 2 on an error."""
-    from . import bulk as bulk_import
-    from .fetch import BASES
-    from .http import make_client
+    from auditor.acquire import bulk as bulk_import
+    from auditor.acquire.fetch import BASES
+    from auditor.acquire.http import make_client
 
     progress = not quiet and sys.stderr.isatty()
     db = store.open_db(db_path)

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError
-from .models import SEVERITY_ORDER, SourceRef, Subject
+from auditor.errors import ConfigError
+from auditor.models import SEVERITY_ORDER, SourceRef, Subject
 
 
 class FetchSettings(BaseModel):
@@ -169,7 +169,7 @@ def _table_for(loc: list[str], sources: list[dict[str, Any]]) -> tuple[str | Non
 
 
 def _check(config: Config, where: str, text: str) -> None:
-    from . import rules, sources
+    from auditor import rules, sources
 
     def fail(msg: str, key: str, table: str | None = None, index: int = 0) -> None:
         line = _line_of(text, key, table, index) if text else None

@@ -4,21 +4,10 @@ audit's claims with the previous audit's to report what changed."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
-from .config import Config
-from .models import Claim, Finding, FindingSource, Subject, render_value
-from .rules import RULES, Context
-
-
-@dataclass
-class Comparison:
-    """One (subject, field) row: every source's value and whether they agree."""
-
-    subject: str
-    field: str
-    verdict: str  # consistent, finding, single-source, unknown
-    values: dict[str, str]
+from auditor.config import Config
+from auditor.models import Claim, Comparison, Finding, FindingSource, Subject, render_value
+from auditor.rules import RULES, Context
 
 
 def run_rules(subject: Subject, claims: list[Claim], config: Config | None = None

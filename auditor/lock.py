@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import AuditorError
+from auditor.errors import AuditorError
 
 
 class LockBusy(AuditorError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -195,3 +196,21 @@ class AuditRun(BaseModel):
     findings_open: int = 0
     findings_new: int = 0
     findings_resolved: int = 0
+
+
+def stamp(readings: list[Reading], *, subject: str, ref: SourceRef, snapshot: Snapshot,
+          role: str) -> list[Claim]:
+    """Readings + provenance → claims."""
+    return [Claim(**r.model_dump(), subject=subject, source=ref.name, source_kind=ref.kind,
+                  role=role, url=snapshot.final_url or snapshot.url,
+                  snapshot_sha256=snapshot.sha256) for r in readings]
+
+
+@dataclass
+class Comparison:
+    """One (subject, field) row: every source's value and whether they agree."""
+
+    subject: str
+    field: str
+    verdict: str  # consistent, finding, single-source, unknown
+    values: dict[str, str]

@@ -13,8 +13,8 @@ import tempfile
 from datetime import UTC
 from pathlib import Path
 
-from .errors import SnapshotError
-from .models import Snapshot, now_utc
+from auditor.errors import SnapshotError
+from auditor.models import Snapshot, now_utc
 
 MANIFEST = "manifest.json"
 

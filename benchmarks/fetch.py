@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from faultserver import FaultServer, HostMap  # noqa: E402
 
+from auditor.acquire.fetch import fetch_sources  # noqa: E402
+from auditor.acquire.http import make_client  # noqa: E402
 from auditor.config import Config, FetchSettings, Settings  # noqa: E402
-from auditor.fetch import fetch_sources  # noqa: E402
-from auditor.http import make_client  # noqa: E402
 from auditor.models import SourceRef, Subject  # noqa: E402
 
 

@@ -19,8 +19,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from auditor.casefile import load_cases, run_case, score  # noqa: E402
+from support.casefile import load_cases, run_case, score  # noqa: E402
+
 from auditor.rules import RULES  # noqa: E402
 
 OVERALL_GOAL = 0.9

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditor import store
-from auditor.attachments import (
+from auditor.acquire.attachments import (
     attachment_folder,
     attachments_of,
     file_name,
@@ -18,14 +18,14 @@ from auditor.attachments import (
     linked_files,
     site,
 )
+from auditor.acquire.fetch import fetch_sources
+from auditor.acquire.http import make_client
 from auditor.audit import run_audit
 from auditor.cli import cli
 from auditor.config import Config, Settings
-from auditor.documents import Document
 from auditor.errors import ConfigError
-from auditor.fetch import fetch_sources
-from auditor.http import make_client
 from auditor.models import SourceRef, Subject
+from auditor.read.documents import Document
 
 pytest.register_assert_rewrite("faultserver")
 from faultserver import FIXTURES, HostMap, fast_settings  # noqa: E402

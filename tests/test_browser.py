@@ -15,7 +15,7 @@ import sqlite_utils
 from bs4 import BeautifulSoup
 from test_datasette import server  # noqa: F401  (the running `auditor serve`)
 
-from auditor.subject_report import subject_report
+from auditor.outputs.subject_report import subject_report
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "test-output"

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from auditor import bulk, snapshots, store
-from auditor.bulk import BulkInterrupted, canonical
+from auditor import snapshots, store
+from auditor.acquire import bulk
+from auditor.acquire.bulk import BulkInterrupted, canonical
+from auditor.acquire.http import make_client
 from auditor.cli import cli
 from auditor.errors import AuditorError
-from auditor.http import make_client
 
 pytest.register_assert_rewrite("faultserver")
 from faultserver import API_KEY, EMAIL, FIXTURES, HostMap, fast_settings  # noqa: E402

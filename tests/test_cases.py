@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.casefile import Case, load_cases, run_case, score
 
-from auditor.casefile import Case, load_cases, run_case, score
 from auditor.rules import RULES
 
 CASES = load_cases(Path(__file__).resolve().parent / "cases")

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from readings import one
 
-from auditor.documents import Document
 from auditor.errors import ParseError
+from auditor.read.documents import Document
 from auditor.sources import crossref
 
 ROOT = Path(__file__).parent.parent

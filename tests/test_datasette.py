@@ -19,7 +19,7 @@ import sqlite_utils
 from auditor import store
 from auditor.audit import run_audit
 from auditor.config import load_config
-from auditor.views import METADATA_PATH, VIEWS, metadata_for
+from auditor.store.views import METADATA_PATH, VIEWS, metadata_for
 
 ROOT = Path(__file__).resolve().parents[1]
 AUDITOR = str(Path(sys.executable).parent / "auditor")

@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-from auditor import clidoc
+from support import clidoc
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_readme_cli_reference_is_current():
     assert clidoc.main(["--check", str(README)]) == 0, \
-        "run: python -m auditor.clidoc --write README.md"
+        "run: python tests/support/clidoc.py --write README.md"
 
 
 def test_readme_documents_every_field():

@@ -10,10 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditor import snapshots
-from auditor.cli import cli
-from auditor.config import Config, Settings
-from auditor.errors import ConfigError
-from auditor.fetch import (
+from auditor.acquire.fetch import (
     ctgov_search,
     default_path,
     elink,
@@ -22,7 +19,10 @@ from auditor.fetch import (
     in_flight_for,
     url_for,
 )
-from auditor.http import make_client
+from auditor.acquire.http import make_client
+from auditor.cli import cli
+from auditor.config import Config, Settings
+from auditor.errors import ConfigError
 from auditor.models import SourceRef, Subject
 
 pytest.register_assert_rewrite("faultserver")  # before the import, so pytest_plugins can load it

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from auditor.acquire.http import make_client, parse_retry_after, rate_for, redact
 from auditor.config import FetchSettings
 from auditor.errors import ConfigError, FetchError
-from auditor.http import make_client, parse_retry_after, rate_for, redact
 
 pytest.register_assert_rewrite("faultserver")  # before the import, so pytest_plugins can load it
 from faultserver import API_KEY, EMAIL, FIXTURES, HostMap, fast_settings  # noqa: E402

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.documents import Document
 from auditor.errors import ParseError
+from auditor.read.documents import Document
 from auditor.snapshots import sha256
 from auditor.sources import detect, jrct, role_of
 

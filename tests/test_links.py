@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from auditor.links import classify
+from auditor.acquire.discover import classify
 
 pytest_plugins = ["faultserver"]  # the fault_server fixture
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from auditor.documents import Document
 from auditor.errors import ParseError
+from auditor.read.documents import Document
 from auditor.sources import detect, mhlw, mhlw_excel
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "amchepry"

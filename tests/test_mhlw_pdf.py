@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
-from auditor.documents import Document
 from auditor.errors import ParseError
+from auditor.read.documents import Document
 from auditor.sources import detect, mhlw, mhlw_pdf
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "amchepry"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.documents import Document
 from auditor.errors import ConfigError, ParseError
+from auditor.read.documents import Document
 from auditor.sources import page
 
 ROOT = Path(__file__).parent.parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.prose import read_prose, sentences
+from auditor.read.prose import read_prose, sentences
 
 
 def read(text: str, **kwargs) -> dict:

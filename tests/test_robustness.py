@@ -15,9 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor import prose, sources, values
-from auditor.documents import Document
+from auditor import sources
 from auditor.errors import AuditorError
+from auditor.read import prose, values
+from auditor.read.documents import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -15,7 +15,7 @@ from auditor.audit import run_audit
 from auditor.cli import cli
 from auditor.config import Config, load_config
 from auditor.errors import AuditorError
-from auditor.subject_report import (
+from auditor.outputs.subject_report import (
     FieldRow,
     Note,
     SubjectReport,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor import values
+from auditor.read import values
 
 # --- regulatory vocabulary (appended with the mhlw/pmda/page sources) ------------------------
 

@@ -11,7 +11,7 @@ import sqlite_utils
 from auditor import store
 from auditor.audit import run_audit
 from auditor.config import Config, load_config
-from auditor.views import VIEWS, create_views
+from auditor.store.views import VIEWS, create_views
 
 ROOT = Path(__file__).resolve().parents[1]
 

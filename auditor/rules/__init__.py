@@ -10,12 +10,14 @@ integrity). config.toml may switch a rule off or change its threshold or severit
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from ..models import Claim, Finding, FindingSource, Subject
+from auditor.models import Claim, Finding, FindingSource, Subject
 
 
 @dataclass
@@ -141,3 +143,13 @@ def one_per_source(claims: list[Claim]) -> list[Claim]:
 
 
 load_all()
+
+
+def rules_version() -> str:
+    """A hash of the rule code (rules/ and diff.py): an unchanged subject is skipped only while
+    it holds."""
+    h = hashlib.sha256()
+    package = Path(__file__).parent
+    for p in sorted([package.parent / "diff.py", *package.glob("*.py")]):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..models import Finding
-from . import Context, disagreement, finding, one_per_source, rule, side
+from auditor.models import Finding
+from auditor.rules import Context, disagreement, finding, one_per_source, rule, side
 
 
 @rule("enrollment_mismatch", fields=("enrollment",), severity="high",

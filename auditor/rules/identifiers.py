@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..models import Finding
-from ..values import normalize_id
-from . import Context, finding, rule, side
+from auditor.models import Finding
+from auditor.read.values import normalize_id
+from auditor.rules import Context, finding, rule, side
 
 
 @rule("registration_not_cited", fields=("identifiers",), severity="medium",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ..models import Finding
-from . import Context, finding, rule, side
+from auditor.models import Finding
+from auditor.rules import Context, finding, rule, side
 
 ALWAYS_OVERCLAIM = re.compile(r"cure|curative|根治|完治|治癒", re.IGNORECASE)
 

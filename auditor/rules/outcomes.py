@@ -9,9 +9,9 @@ import re
 
 from rapidfuzz import fuzz
 
-from ..models import Claim, Finding
-from ..values import normalize_outcome, parse_duration_months
-from . import Context, absence, finding, rule, side
+from auditor.models import Claim, Finding
+from auditor.read.values import normalize_outcome, parse_duration_months
+from auditor.rules import Context, absence, finding, rule, side
 
 DEFAULT_THRESHOLD = 60.0
 

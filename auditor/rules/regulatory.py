@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from ..models import Claim, Finding
-from ..values import fold
-from . import Context, absence, disagreement, finding, one_per_source, rule, side
+from auditor.models import Claim, Finding
+from auditor.read.values import fold
+from auditor.rules import Context, absence, disagreement, finding, one_per_source, rule, side
 
 LIMITS = ("conditional", "time-limited")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..models import Finding
-from . import Context, disagreement, finding, one_per_source, rule, side
+from auditor.models import Finding
+from auditor.rules import Context, disagreement, finding, one_per_source, rule, side
 
 OPEN_STATUSES = {"RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION"}
 

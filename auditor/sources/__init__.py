@@ -11,12 +11,14 @@ never a guess.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+from pathlib import Path
 from types import ModuleType
 
-from ..documents import Document
-from ..errors import ConfigError
-from ..models import Reading
+from auditor.errors import ConfigError
+from auditor.models import Reading
+from auditor.read.documents import Document
 
 #: kind → module name. Order matters for detection: most specific first.
 KINDS: dict[str, str] = {
@@ -59,3 +61,13 @@ def detect(doc: Document) -> str | None:
         except Exception:  # a detector that chokes on a foreign format just says no
             continue
     return None
+
+
+def parser_version() -> str:
+    """A hash of the reading code (read/ and sources/): claims cached for a snapshot are reused
+    only while it holds."""
+    h = hashlib.sha256()
+    package = Path(__file__).parent
+    for p in sorted([*(package.parent / "read").glob("*.py"), *package.glob("*.py")]):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 
-from ..documents import Document
-from ..errors import ParseError
-from ..models import Reading
-from ..prose import read_prose
-from ..values import date_parts_to_iso, normalize_id, strip_markup
+from auditor.errors import ParseError
+from auditor.models import Reading
+from auditor.read.documents import Document
+from auditor.read.prose import read_prose
+from auditor.read.values import date_parts_to_iso, normalize_id, strip_markup
 
 KIND = "crossref"
 ROLE = "publication"

@@ -11,10 +11,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from ..documents import Document
-from ..errors import ParseError
-from ..models import Reading
-from ..values import (
+from auditor.errors import ParseError
+from auditor.models import Reading
+from auditor.read.documents import Document
+from auditor.read.values import (
     find_ids,
     normalize_id,
     normalize_status,

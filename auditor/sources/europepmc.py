@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 
-from ..documents import Document
-from ..errors import ParseError
-from ..models import Reading
-from ..prose import read_prose
-from ..values import normalize_id, parse_date, squash, strip_markup
-from .pubmed import publication_type_readings
+from auditor.errors import ParseError
+from auditor.models import Reading
+from auditor.read.documents import Document
+from auditor.read.prose import read_prose
+from auditor.read.values import normalize_id, parse_date, squash, strip_markup
+from auditor.sources.pubmed import publication_type_readings
 
 KIND = "europepmc"
 ROLE = "publication"

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from xml.etree.ElementTree import Element
 
-from ..documents import Document
-from ..errors import ParseError
-from ..models import Reading
-from ..values import (
+from auditor.errors import ParseError
+from auditor.models import Reading
+from auditor.read.documents import Document
+from auditor.read.values import (
     design_tags,
     find_ids,
     normalize_status,

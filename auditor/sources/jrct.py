@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from bs4 import Comment, NavigableString, Tag
 
-from ..documents import Document
-from ..errors import ParseError
-from ..models import Reading
-from ..values import (
+from auditor.errors import ParseError
+from auditor.models import Reading
+from auditor.read.documents import Document
+from auditor.read.values import (
     design_tags,
     find_ids,
     fold,

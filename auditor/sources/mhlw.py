@@ -12,12 +12,26 @@ import re
 
 from bs4 import BeautifulSoup, Tag
 
-from ..documents import Document
-from ..errors import ParseError
-from ..models import Reading
-from ..prose import sentences
-from ..tables import cell_text, column, header_records, label_values, norm_label, split_names
-from ..values import approval_tags, fold, parse_date, parse_money, parse_number, parse_pack
+from auditor.errors import ParseError
+from auditor.models import Reading
+from auditor.read.documents import Document
+from auditor.read.prose import sentences
+from auditor.read.tables import (
+    cell_text,
+    column,
+    header_records,
+    label_values,
+    norm_label,
+    split_names,
+)
+from auditor.read.values import (
+    approval_tags,
+    fold,
+    parse_date,
+    parse_money,
+    parse_number,
+    parse_pack,
+)
 
 KIND = "mhlw"
 ROLE = "regulator"

@@ -16,13 +16,13 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import NamedTuple
 
-from ..documents import Document
-from ..errors import ParseError
-from ..models import Reading
-from ..prose import sentences
-from ..tables import norm_label
-from ..values import fold, parse_date, squash
-from .mhlw import _DATE, _GENERIC, _JDATE, _NAME, _PRICE, _SPEC, row_readings
+from auditor.errors import ParseError
+from auditor.models import Reading
+from auditor.read.documents import Document
+from auditor.read.prose import sentences
+from auditor.read.tables import norm_label
+from auditor.read.values import fold, parse_date, squash
+from auditor.sources.mhlw import _DATE, _GENERIC, _JDATE, _NAME, _PRICE, _SPEC, row_readings
 
 KIND = "mhlw_excel"
 ROLE = "regulator"

@@ -15,11 +15,11 @@ import logging
 import re
 from collections.abc import Iterator
 
-from ..documents import Document
-from ..errors import ParseError
-from ..models import Reading
-from ..values import fold, squash
-from .mhlw_excel import _EFFECTIVE, effective_date, price_columns, price_rows
+from auditor.errors import ParseError
+from auditor.models import Reading
+from auditor.read.documents import Document
+from auditor.read.values import fold, squash
+from auditor.sources.mhlw_excel import _EFFECTIVE, effective_date, price_columns, price_rows
 
 KIND = "mhlw_pdf"
 ROLE = "regulator"

@@ -15,12 +15,19 @@ import re
 
 from bs4 import BeautifulSoup, Tag
 
-from ..documents import Document
-from ..errors import ConfigError, ParseError
-from ..models import FIELDS, Reading
-from ..prose import read_prose, sentences
-from ..tables import cell_text, column, header_records, norm_label, split_names, table_rows
-from ..values import (
+from auditor.errors import ConfigError, ParseError
+from auditor.models import FIELDS, Reading
+from auditor.read.documents import Document
+from auditor.read.prose import read_prose, sentences
+from auditor.read.tables import (
+    cell_text,
+    column,
+    header_records,
+    norm_label,
+    split_names,
+    table_rows,
+)
+from auditor.read.values import (
     approval_tags,
     parse_date,
     parse_money,

@@ -12,11 +12,11 @@ import re
 
 from bs4 import Tag
 
-from ..documents import Document
-from ..errors import ParseError
-from ..models import Reading
-from ..tables import cell_text, header_records, label_values, norm_label, split_names
-from ..values import approval_tags, fold, parse_date
+from auditor.errors import ParseError
+from auditor.models import Reading
+from auditor.read.documents import Document
+from auditor.read.tables import cell_text, header_records, label_values, norm_label, split_names
+from auditor.read.values import approval_tags, fold, parse_date
 
 KIND = "pmda"
 ROLE = "regulator"

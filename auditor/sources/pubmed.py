@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element
 
-from ..documents import Document
-from ..errors import ParseError
-from ..models import Reading
-from ..prose import read_prose
-from ..values import design_tags, find_ids, normalize_id, parse_date, parse_phase, squash
+from auditor.errors import ParseError
+from auditor.models import Reading
+from auditor.read.documents import Document
+from auditor.read.prose import read_prose
+from auditor.read.values import (
+    design_tags,
+    find_ids,
+    normalize_id,
+    parse_date,
+    parse_phase,
+    squash,
+)
 
 KIND = "pubmed"
 ROLE = "publication"

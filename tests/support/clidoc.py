@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from .cli import cli
+from auditor.cli import cli
 
 START, END = "<!-- cli-reference:start -->", "<!-- cli-reference:end -->"
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from bs4 import BeautifulSoup, Tag
 
-from .values import fold, squash
+from auditor.read.values import fold, squash
 
 
 def cell_text(cell: Tag | None) -> str:

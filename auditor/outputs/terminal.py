@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from .models import Claim, Finding
+from auditor.models import Claim, Finding
 
 SEVERITY_MARK = {"high": "HIGH", "medium": "MED", "low": "low", "info": "info"}
 

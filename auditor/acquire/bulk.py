@@ -41,11 +41,11 @@ from urllib.parse import urlencode
 
 import sqlite_utils
 
-from . import snapshots, store
-from .documents import Document
-from .errors import AuditorError, FetchError, ParseError
-from .http import Client
-from .models import Claim, Snapshot, SourceRef, Subject, now_utc
+from auditor import snapshots, store
+from auditor.acquire.http import Client
+from auditor.errors import AuditorError, FetchError, ParseError
+from auditor.models import Claim, Snapshot, SourceRef, Subject, now_utc
+from auditor.read.documents import Document
 
 FOLDER = "ctgov"
 CHECKPOINT = ".checkpoint.json"
@@ -204,8 +204,7 @@ class _Sink:
     """Writes pages of studies: files, manifest, claims; counts into the checkpoint."""
 
     def __init__(self, out: Path, db: sqlite_utils.Database) -> None:
-        from .audit import parser_version
-        from .sources import ctgov
+        from auditor.sources import ctgov, parser_version
 
         self.root = out
         self.folder = out / FOLDER
@@ -284,7 +283,7 @@ class _Sink:
                     cp["examples"].append(f"{item.name}: {item.error}")
 
     def _claims(self, nct: str, body: bytes, snap: Snapshot) -> list[Claim]:
-        from .audit import stamp
+        from auditor.models import stamp
 
         doc = Document(body, snap.media_type, snap.url, f"{snap.source} ({snap.path})")
         ref = SourceRef(name=snap.source, subject=nct, kind="ctgov", url=snap.url,
@@ -438,7 +437,7 @@ class _folder_lock:
         self.out = out
 
     def __enter__(self) -> None:
-        from .lock import LockBusy, audit_lock
+        from auditor.lock import LockBusy, audit_lock
 
         (self.out / FOLDER).mkdir(parents=True, exist_ok=True)
         self._cm = audit_lock(checkpoint_path(self.out))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import re
 
-from .models import Reading
-from .values import (
+from auditor.models import Reading
+from auditor.read.values import (
     _WORD_NUMBERS,
     design_tags,
     find_ids,

@@ -15,11 +15,11 @@ from typing import Any
 
 import sqlite_utils
 
-from . import store
-from .errors import AuditorError
-from .models import FIELDS
-from .sources import ROLES
-from .views import CURRENT_CLAIMS
+from auditor import store
+from auditor.errors import AuditorError
+from auditor.models import FIELDS
+from auditor.sources import ROLES
+from auditor.store.views import CURRENT_CLAIMS
 
 #: Fields that describe the trial and its results: a registry is expected to hold them too.
 TRIAL_FIELDS = ["enrollment", "follow_up", "primary_outcomes", "secondary_outcomes",

@@ -19,7 +19,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError as XMLParseError
 from defusedxml.ElementTree import fromstring as safe_xml_fromstring
 
-from .errors import ParseError
+from auditor.errors import ParseError
 
 _CHARSET_ALIASES = {"shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932",
                     "x-sjis": "cp932", "windows-31j": "cp932", "euc-jp": "euc_jis_2004"}

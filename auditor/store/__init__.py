@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .models import AuditRun, Claim, Finding, Snapshot, SourceRef, Subject, digest, now_utc
+from auditor.models import AuditRun, Claim, Finding, Snapshot, SourceRef, Subject, digest, now_utc
 
 SCHEMA_VERSION = 1
 
@@ -79,7 +79,7 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create what is missing: tables, indexes, full-text search and the browsing views."""
-    from .views import create_views  # the browsing views (views.py) over these tables
+    from auditor.store.views import create_views  # the browsing views over these tables
 
     if db["findings"].exists() and db.execute("PRAGMA user_version").fetchone()[0] == \
             SCHEMA_VERSION:
@@ -421,7 +421,7 @@ def current_findings(db: sqlite_utils.Database, subjects: list[str]) -> list[Fin
 
 
 def current_comparisons(db: sqlite_utils.Database, subjects: list[str]) -> list[Any]:
-    from .diff import Comparison
+    from auditor.models import Comparison
 
     out = []
     for chunk, marks in in_chunks(subjects):

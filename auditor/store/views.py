@@ -141,7 +141,7 @@ def create_views(db: sqlite_utils.Database) -> list[str]:
 
 # --- Serving with Datasette -------------------------------------------------------------------
 
-METADATA_PATH = Path(__file__).with_name("metadata.json")
+METADATA_PATH = Path(__file__).parent.parent / "outputs" / "metadata.json"
 #: The database name metadata.json describes; Datasette names a database after its file stem.
 METADATA_DATABASE = "audit"
 

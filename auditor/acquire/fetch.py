@@ -23,11 +23,11 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from tqdm import tqdm
 
-from . import snapshots
-from .config import Config
-from .errors import AuditorError, ConfigError, ParseError
-from .http import Client, Response, make_client, rate_for
-from .models import Snapshot, SourceRef, now_utc
+from auditor import snapshots
+from auditor.acquire.http import Client, Response, make_client, rate_for
+from auditor.config import Config
+from auditor.errors import AuditorError, ConfigError, ParseError
+from auditor.models import Snapshot, SourceRef, now_utc
 
 #: Base URLs of the services `url_for` knows; tests and mirrors may override them.
 BASES: dict[str, str] = {
@@ -212,7 +212,7 @@ def fetch_one(config: Config, ref: SourceRef, client: Client,
     then, if the source says `follow`, the Excel/PDF files its page links to."""
     result = _fetch_page(config, ref, client, bases)
     if ref.follow and result.ok:
-        from .attachments import fetch_attachments
+        from auditor.acquire.attachments import fetch_attachments
 
         result = replace(result, attachments=tuple(fetch_attachments(config, ref, result,
                                                                      client)))

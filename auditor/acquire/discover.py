@@ -15,15 +15,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import snapshots, sources
-from .audit import stamp
-from .config import Config
-from .documents import Document
-from .errors import AuditorError, FetchError
-from .fetch import EXTENSIONS, fetch_one
-from .http import Client, make_client
-from .models import Claim, SourceRef
-from .values import normalize_id
+from auditor import snapshots, sources
+from auditor.acquire.fetch import EXTENSIONS, fetch_one
+from auditor.acquire.http import Client, make_client
+from auditor.config import Config
+from auditor.errors import AuditorError, FetchError
+from auditor.models import Claim, SourceRef, stamp
+from auditor.read.documents import Document
+from auditor.read.values import normalize_id
 
 MAX_DOCUMENTS = 12
 

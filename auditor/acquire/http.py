@@ -21,8 +21,8 @@ import httpx
 from pyrate_limiter import InMemoryBucket, Limiter, Rate
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from .config import FetchSettings
-from .errors import ConfigError, FetchError
+from auditor.config import FetchSettings
+from auditor.errors import ConfigError, FetchError
 
 log = logging.getLogger(__name__)
 

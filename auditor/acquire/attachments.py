@@ -14,13 +14,13 @@ import re
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
-from . import snapshots, sources
-from .config import Config
-from .documents import Document
-from .errors import AuditorError, ConfigError
-from .fetch import FetchResult, _header, _previous, default_path, save_response
-from .http import Client
-from .models import Snapshot, SourceRef
+from auditor import snapshots, sources
+from auditor.acquire.fetch import FetchResult, _header, _previous, default_path, save_response
+from auditor.acquire.http import Client
+from auditor.config import Config
+from auditor.errors import AuditorError, ConfigError
+from auditor.models import Snapshot, SourceRef
+from auditor.read.documents import Document
 
 #: File extension → the source kind that reads it.
 KIND_BY_EXTENSION = {"xlsx": "mhlw_excel", "pdf": "mhlw_pdf"}

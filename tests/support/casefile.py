@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import sources
-from .audit import load_snapshot, stamp
-from .diff import run_rules
-from .models import Claim, Finding, SourceRef, Subject
+from auditor import sources
+from auditor.audit import load_snapshot
+from auditor.diff import run_rules
+from auditor.models import Claim, Finding, SourceRef, Subject, stamp
 
 
 @dataclass

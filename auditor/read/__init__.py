@@ -1,0 +1,1 @@
+"""Reading documents, tables, prose and values: no source-specific words live here."""
