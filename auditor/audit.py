@@ -3,7 +3,6 @@ the previous audit, and write it all in one transaction."""
 
 from __future__ import annotations
 
-import functools
 import json
 import multiprocessing
 import os
@@ -39,24 +38,19 @@ from auditor.read.documents import Document
 
 @dataclass
 class AuditResult:
-    """What one audit did. Findings and comparisons are read back from the database when
-    asked for, so they are the same whether a subject was re-checked or found unchanged."""
+    """What one audit did, its findings and field comparisons in memory. A subject found
+    unchanged since the last audit keeps the findings it had (carried forward from the store)."""
 
     run: AuditRun
-    db: sqlite_utils.Database
     subjects: list[str]
+    findings: list[Finding]
+    comparisons: list[Comparison]
     claims: list[Claim]
     new: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
     skipped: int = 0
-
-    @functools.cached_property
-    def findings(self) -> list[Finding]:
-        return store.current_findings(self.db, self.subjects)
-
-    @functools.cached_property
-    def comparisons(self) -> list[Comparison]:
-        return store.current_comparisons(self.db, self.subjects)
+    #: Sources whose fetch failed before this audit (audit with fetch), name → error.
+    fetch_failures: dict[str, str] = field(default_factory=dict)
 
 
 def load_snapshot(snapshot_dir: Path, ref: SourceRef) -> tuple[Snapshot, Document]:
@@ -82,7 +76,7 @@ def unavailable(subject: str, ref: SourceRef, error: str, since: str | None,
             quote=f"last good snapshot, retrieved {last.retrieved_at}",
             locator=f"snapshot {last.path}", snapshot_sha256=last.sha256))
     return Finding(
-        subject=subject, field="identifiers", kind="unavailable", rule="source_unavailable",
+        subject=subject, field="source_health", kind="unavailable", rule="source_unavailable",
         severity="medium",
         message=f"{ref.name} unavailable since {since or 'this run'}: {error}; "
                 "the last good snapshot is used", sources=sides)
@@ -119,7 +113,9 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
 
             by_subject[ref.subject] += [a for a in attachments_of(config, ref)
                                         if a.name not in named]
-    skipped = 0
+    skipped: list[str] = []
+    findings: list[Finding] = []
+    comparisons: list[Comparison] = []
     pending: deque[tuple[Subject, list, str, list[Future[list[Reading]]]]] = deque()
     with store.RunWriter(db, run) as writer, Parsing(len(subjects)) as parsing:
         for subject in subjects:
@@ -130,27 +126,36 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
                                   for r, s, _ in loaded])
             if writer.fingerprint(subject.id) == fingerprint:
                 writer.unchanged_subject(subject, [(r.name, s.sha256) for r, s, _ in loaded])
-                skipped += 1
+                skipped.append(subject.id)
                 continue
             readings = [parsing.read(db, ref, snapshot, doc, version)
                         for ref, snapshot, doc in loaded]
             pending.append((subject, loaded, fingerprint, readings))
             while len(pending) > parsing.window:
-                _audit_subject(writer, config, *pending.popleft(), version, failures)
+                _audit_subject(writer, config, *pending.popleft(), version, failures,
+                               findings, comparisons)
         while pending:
-            _audit_subject(writer, config, *pending.popleft(), version, failures)
+            _audit_subject(writer, config, *pending.popleft(), version, failures, findings,
+                           comparisons)
         run = writer.finish()
+    if skipped:
+        findings += store.current_findings(db, skipped)
+        comparisons += store.current_comparisons(db, skipped)
     audited = [s.id for s in subjects]
+    order = {s: i for i, s in enumerate(audited)}
+    findings.sort(key=lambda f: (order[f.subject], f.field, f.rule, f.message))
+    comparisons.sort(key=lambda c: (order[c.subject], c.field))
     return AuditResult(
-        run=run, db=db, subjects=audited,
+        run=run, subjects=audited, findings=findings, comparisons=comparisons,
         claims=store.current_claims(db, audited) if keep_claims else [], new=sorted(writer.new),
-        resolved=sorted(writer.resolved), skipped=skipped)
+        resolved=sorted(writer.resolved), skipped=len(skipped), fetch_failures=failures)
 
 
 def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
                    loaded: list[tuple[SourceRef, Snapshot, Document]], fingerprint: str,
                    readings: list[Future[list[Reading]]], version: str,
-                   failures: dict[str, str]) -> list[Claim]:
+                   failures: dict[str, str], all_findings: list[Finding],
+                   all_comparisons: list[Comparison]) -> list[Claim]:
     db = writer.db
     claims: list[Claim] = []
     previous: list[Claim] = []
@@ -163,15 +168,15 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
                         role=role)
         previous += store.previous_claims(db, ref.name)
         if ref.name in failures:
-            row = db.execute("select failing_since from sources where name = ?",
-                             [ref.name]).fetchone()
             outcomes[ref.name] = ("failed", failures[ref.name])
             findings.append(unavailable(subject.id, ref, failures[ref.name],
-                                        row[0] if row else None, snapshot))
+                                        store.failing_since(db, ref.name), snapshot))
     findings += run_rules(subject, claims, config)
     if previous:
         findings += changes(subject.id, previous, claims)
     comparisons = compare_fields(subject, claims, findings)
+    all_findings += findings
+    all_comparisons += comparisons
     writer.subject(
         subject, fingerprint=fingerprint, sources=[r for r, _, _ in loaded],
         roles=roles, snapshots=[(s, version) for _, s, _ in loaded], claims=claims,
@@ -234,7 +239,7 @@ def compare_documents(paths: list[tuple[str | None, Path]], *, subject: Subject 
                       config: Config | None = None) -> tuple[list[Claim], list[Finding],
                                                              list[Comparison]]:
     """A one-off comparison of snapshot files, no database: (kind or None, path) pairs."""
-    subject = subject or Subject(id="compare", name="compare")
+    subject = subject or Subject(id="compare", name="compare", adhoc=True)
     claims: list[Claim] = []
     for kind, path in paths:
         snapshot, body = snapshots.load_file(path, kind=kind or "?")

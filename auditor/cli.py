@@ -13,9 +13,8 @@ from typing import Any
 
 import click
 
-from auditor import __version__, store
-from auditor.audit import compare_documents, run_audit
-from auditor.config import Config, Settings, load_config
+from auditor import __version__, api, store
+from auditor.config import Config, load_config
 from auditor.errors import AuditorError
 from auditor.models import FIELDS, SEVERITY_ORDER, Finding
 from auditor.outputs.terminal import comparison_table, findings_json, findings_table, summary_line
@@ -75,24 +74,12 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
           new_only: bool, subjects: tuple[str, ...], as_json: bool, quiet: bool,
           digest: str | None, wait: float) -> None:
     """Audit every subject in config.toml and record findings in SQLite."""
-    from auditor.lock import audit_lock
-
-    config = _config(config_path)
-    click.get_current_context().with_resource(
-        audit_lock(db_path or config.database_path, wait=wait))
-    db = store.open_db(db_path or config.database_path)
-    failures: dict[str, str] = {}
-    if not offline:
-        from auditor.acquire.fetch import fetch_sources
-
-        results = fetch_sources(config, progress=None if not quiet else False)
-        failures = {r.source: r.error or "failed" for r in results if r.status == "failed"}
-    result = run_audit(config, db, offline=offline, failures=failures, keep_claims=as_json,
-                       subject_ids=list(subjects) or None)
+    config = load_config(config_path)
+    db = db_path or config.database_path
+    result = api.audit(config, db, fetch=not offline, subjects=list(subjects) or None,
+                       keep_claims=as_json, wait=wait, progress=None if not quiet else False)
     if digest:
-        from auditor.outputs.subject_report import digest_markdown
-
-        Path(digest).write_text(digest_markdown(db, result.run.id), encoding="utf-8")
+        Path(digest).write_text(api.digest(db, result.run.id), encoding="utf-8")
     threshold = SEVERITY_ORDER[fail_on or config.auditor.fail_on]
     counted = [f for f in result.findings if not new_only or f.id in result.new]
     failing = [f for f in counted if SEVERITY_ORDER[f.severity] >= threshold]
@@ -112,21 +99,8 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
             click.echo(f"… and {len(shown) - SHOW_FINDINGS} more: `auditor findings`, "
                        "`auditor report SUBJECT` or `auditor serve` list them all")
         click.echo()
-        click.echo(summary_line(result, db_path or config.database_path))
+        click.echo(summary_line(result, db))
     sys.exit(1 if failing else 0)
-
-
-def _parse_source_args(args: tuple[str, ...]) -> list[tuple[str | None, Path]]:
-    from auditor import sources
-
-    out = []
-    for arg in args:
-        kind, sep, rest = arg.partition(":")
-        if sep and kind in sources.KINDS:
-            out.append((kind, Path(rest)))
-        else:
-            out.append((None, Path(arg)))
-    return out
 
 
 @cli.command()
@@ -143,28 +117,13 @@ def compare(sources: tuple[str, ...], as_json: bool, fail_on: str, config_path: 
     """Compare snapshot files (PATH, or KIND:PATH when the format is ambiguous), or give one
     identifier (DOI, PMID, NCT or jRCT id) to fetch the paper and its registrations, or the
     registration and its papers, and compare them: no config needed."""
-    from auditor.acquire.discover import classify, discover
-
-    if len(sources) == 1 and not Path(sources[0]).exists() and classify(sources[0]):
-        config = load_config(config_path) if Path(config_path).exists() else \
-            Config(auditor=Settings(snapshots="snapshots"))
-        found = discover(sources[0], config)
-        from auditor.diff import compare_fields, run_rules
-        from auditor.models import Subject
-
-        subject = Subject(id="compare", name=sources[0])
-        claims = found.claims
-        findings = run_rules(subject, claims, config)
-        comparisons = compare_fields(subject, claims, findings)
-        if not as_json:
-            click.echo(f"fetched {', '.join(found.fetched)} → {config.snapshot_dir / 'compare'}")
-            for failure in found.failed:
-                click.echo(f"not compared: {failure}", err=True)
-    elif len(sources) < 2:
-        raise AuditorError(f"{sources[0]}: no such file; give two snapshot files, or one DOI, "
-                           "PMID, NCT or jRCT id to fetch and compare")
-    else:
-        claims, findings, comparisons = compare_documents(_parse_source_args(sources))
+    config = load_config(config_path) if Path(config_path).exists() else None
+    result = api.compare(*sources, config=config)
+    claims, findings, comparisons = result.claims, result.findings, result.comparisons
+    if result.fetched and not as_json:
+        click.echo(f"fetched {', '.join(result.fetched)} → {result.snapshot_folder}")
+    for failure in result.failed:
+        click.echo(f"not compared: {failure}", err=True)
     if as_json:
         click.echo(json.dumps(findings_json(findings, claims), indent=2, ensure_ascii=False,
                               default=str))
@@ -235,11 +194,10 @@ def fields() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only failures, no progress bar (cron).")
 def fetch(config_path: str, names: tuple[str, ...], quiet: bool) -> None:
     """Fetch sources into snapshots. Exit 0 if all fetched, 1 if some failed."""
-    from auditor.acquire.fetch import fetch_sources
     from auditor.acquire.fetch import summary_line as fetch_line
 
-    results = fetch_sources(_config(config_path), names=list(names) or None,
-                            progress=False if quiet else None)
+    results = api.fetch(load_config(config_path), names=list(names) or None,
+                        progress=False if quiet else None)
     for result in results:
         if not quiet or not result.ok:
             click.echo(fetch_line(result), err=quiet)
@@ -316,9 +274,7 @@ def serve(config_path: str, db_path: str | None, host: str, port: int, immutable
 def report_cmd(subject: str, config_path: str, db_path: str | None, fmt: str,
                output: str | None) -> None:
     """A report on one subject: fields by source, findings with quotes, and the gaps."""
-    from auditor.outputs.subject_report import subject_report
-
-    text = subject_report(store.open_db(_existing_db(config_path, db_path)), subject, fmt)
+    text = api.report(_existing_db(config_path, db_path), subject, fmt)
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:

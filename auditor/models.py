@@ -44,6 +44,7 @@ FIELDS: dict[str, str] = {
     "claim_language": "Sentences that make efficacy claims",
     "title": "Title of the registration, paper or notice",
     "pipeline": "A company's development programme: region, phase, status",
+    "source_health": "Whether a source could be fetched and read as it was before",
 }
 
 FieldName = str
@@ -64,10 +65,15 @@ def digest(*parts: Any) -> str:
 
 
 class Subject(BaseModel):
+    """The therapy (or trial) audited: every source of it speaks of this one thing."""
+
     model_config = ConfigDict(extra="forbid")
     id: str
     name: str
     aliases: list[str] = Field(default_factory=list)
+    #: A one-off comparison (`auditor compare`) names no product: rules that pick a product's
+    #: rows by name take every row instead.
+    adhoc: bool = False
 
 
 class SourceRef(BaseModel):

@@ -9,17 +9,16 @@ linked from. `attachments_of` turns what was saved into sources the audit can re
 
 from __future__ import annotations
 
-import contextlib
 import re
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
 from auditor import snapshots, sources
-from auditor.acquire.fetch import FetchResult, _header, _previous, default_path, save_response
-from auditor.acquire.http import Client
+from auditor.acquire.http import Client, Response
+from auditor.acquire.saving import FetchResult, default_path, fetch_into, last_good
 from auditor.config import Config
 from auditor.errors import AuditorError, ConfigError
-from auditor.models import Snapshot, SourceRef
+from auditor.models import SourceRef
 from auditor.read.documents import Document
 
 #: File extension → the source kind that reads it.
@@ -117,39 +116,25 @@ def fetch_attachments(config: Config, ref: SourceRef, page_result: FetchResult,
 
 def _fetch_attachment(config: Config, ref: SourceRef, client: Client,
                       page_url: str) -> FetchResult:
-    """As `fetch.fetch_one`, but the body must be the file its extension says (a server
-    often answers a dead link with an HTML page) and the manifest names the linking page."""
+    """As a page source, but the body must be the file its extension says (a server often
+    answers a dead link with an HTML page) and the manifest names the linking page."""
     assert ref.url is not None and ref.snapshot is not None
-    path = ref.snapshot
-    try:
-        previous, entry = _previous(config, ref, path)
-        headers = entry.get("headers", {}) if entry.get("provenance") == "fetched" else {}
-        response = client.get(ref.url, source=ref.name, etag=_header(headers, "ETag"),
-                              last_modified=_header(headers, "Last-Modified"))
-        if response.not_modified and previous is not None:
-            return FetchResult(ref.name, response.url, "not_modified", previous)
-        if response.not_modified:
-            raise AuditorError(f"attachment {ref.name!r}: HTTP 304 but no saved file; delete "
-                               "its manifest entry and fetch again")
+    url = ref.url
+
+    def is_the_file(response: Response) -> None:
         if not sources.module(ref.kind).detect(Document(response.body, response.media_type)):
             raise AuditorError(
                 f"attachment {ref.name!r}: {response.url} did not return a "
-                f"{_extension(ref.url)} file (got {response.media_type}, "
+                f"{_extension(url)} file (got {response.media_type}, "
                 f"{len(response.body):,} bytes); check the link on {page_url}")
-        if previous is not None and snapshots.sha256(response.body) == previous.sha256:
-            return FetchResult(ref.name, response.url, "unchanged", previous)
-        return save_response(config, ref, path, response,
-                             note=f"attachment linked from {page_url}")
+
+    try:
+        return fetch_into(config, ref, client, url, ref.snapshot, check=is_the_file,
+                          note=f"attachment linked from {page_url}")
     except AuditorError as e:
         message = str(e) if str(e).startswith("attachment") else f"attachment {ref.name!r}: {e}"
-        return FetchResult(ref.name, ref.url, "failed", _last_good(config, ref), message)
-
-
-def _last_good(config: Config, ref: SourceRef) -> Snapshot | None:
-    """The attachment's saved snapshot, kept when a fetch fails; None if there is none."""
-    with contextlib.suppress(AuditorError):
-        return _previous(config, ref, ref.snapshot or "")[0]
-    return None
+        return FetchResult(ref.name, url, "failed", last_good(config, ref, ref.snapshot),
+                           message)
 
 
 def attachments_of(config: Config, ref: SourceRef) -> list[SourceRef]:

@@ -14,20 +14,25 @@ import json
 import math
 import re
 import sys
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import replace
 from urllib.parse import quote, urlencode, urlsplit
 
 from tqdm import tqdm
 
-from auditor import snapshots
+from auditor.acquire.attachments import fetch_attachments
 from auditor.acquire.http import Client, Response, make_client, rate_for
+from auditor.acquire.saving import (
+    EXTENSIONS,
+    FetchResult,
+    default_path,
+    fetch_into,
+    last_good,
+)
 from auditor.config import Config
 from auditor.errors import AuditorError, ConfigError, ParseError
-from auditor.models import Snapshot, SourceRef, now_utc
+from auditor.models import SourceRef
 
 #: Base URLs of the services `url_for` knows; tests and mirrors may override them.
 BASES: dict[str, str] = {
@@ -40,31 +45,10 @@ BASES: dict[str, str] = {
 #: Kinds with no stable per-identifier URL: the config must give `url`. (WHO ICTRP has no
 #: documented public per-trial export endpoint; its XML export is a download from the portal.)
 NEEDS_URL = ("ictrp", "mhlw", "pmda", "page", "mhlw_excel", "mhlw_pdf")
-EXTENSIONS = {"ctgov": ".json", "crossref": ".json", "europepmc": ".json", "pubmed": ".xml",
-              "ictrp": ".xml", "jrct": ".html", "mhlw": ".html", "pmda": ".html",
-              "page": ".html", "mhlw_excel": ".xlsx", "mhlw_pdf": ".pdf"}
+
 
 #: A typical response time; sets how many requests a fast-limited host may have in flight.
 ASSUMED_LATENCY = 0.25
-
-Status = Literal["saved", "unchanged", "not_modified", "failed"]
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """What happened to one source. On failure `snapshot` is the last good one, if any."""
-
-    source: str
-    url: str
-    status: Status
-    snapshot: Snapshot | None = None
-    error: str | None = None
-    attachments: tuple[FetchResult, ...] = ()  # files the page links to (`follow`)
-
-    @property
-    def ok(self) -> bool:
-        return self.status != "failed"
-
 
 def _bases(bases: dict[str, str] | None) -> dict[str, str]:
     return {**BASES, **(bases or {})}
@@ -122,11 +106,6 @@ def source_url(ref: SourceRef, bases: dict[str, str] | None = None) -> str:
                       "give it a url or identifier")
 
 
-def default_path(ref: SourceRef) -> str:
-    """Where a source's snapshot goes when the config names none: <subject>/<name>.<ext>."""
-    return f"{ref.subject}/{ref.name}{EXTENSIONS.get(ref.kind, '.bin')}"
-
-
 # --- search helpers ----------------------------------------------------------------------
 
 def _json(response: Response, what: str) -> dict:
@@ -181,39 +160,12 @@ def ctgov_search(client: Client, params: dict[str, str], *, page_size: int = 100
 
 # --- fetching sources into snapshots ------------------------------------------------------
 
-_LOCKS_LOCK = threading.Lock()
-_FOLDER_LOCKS: dict[str, threading.Lock] = {}
-
-
-def _folder_lock(config: Config, path: str) -> threading.Lock:
-    """One lock per snapshot folder: sources saved there share one manifest.json."""
-    folder = str(snapshots.safe_path(config.snapshot_dir, path).parent)
-    with _LOCKS_LOCK:
-        return _FOLDER_LOCKS.setdefault(folder, threading.Lock())
-
-
-def _previous(config: Config, ref: SourceRef, path: str) -> tuple[Snapshot | None, dict]:
-    """The last saved snapshot of this source and its manifest entry, if there is one."""
-    file = snapshots.safe_path(config.snapshot_dir, path)
-    if not file.is_file():
-        return None, {}
-    entry = snapshots.read_manifest(file.parent).get(file.name, {})
-    snapshot, _ = snapshots.load(config.snapshot_dir, path, source=ref.name, kind=ref.kind)
-    return snapshot, entry
-
-
-def _header(headers: dict[str, str], name: str) -> str | None:
-    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
-
-
 def fetch_one(config: Config, ref: SourceRef, client: Client,
               bases: dict[str, str] | None = None) -> FetchResult:
     """GET one source and save it unless the server said 304 or the bytes are the same;
     then, if the source says `follow`, the Excel/PDF files its page links to."""
     result = _fetch_page(config, ref, client, bases)
     if ref.follow and result.ok:
-        from auditor.acquire.attachments import fetch_attachments
-
         result = replace(result, attachments=tuple(fetch_attachments(config, ref, result,
                                                                      client)))
     return result
@@ -225,40 +177,9 @@ def _fetch_page(config: Config, ref: SourceRef, client: Client,
     url = source_url(ref, bases)
     path = ref.snapshot or default_path(ref)
     try:
-        previous, entry = _previous(config, ref, path)
-        fetched = entry.get("provenance") == "fetched"
-        headers = entry.get("headers", {}) if fetched else {}
-        response = client.get(url, source=ref.name, etag=_header(headers, "ETag"),
-                              last_modified=_header(headers, "Last-Modified"))
-        if response.not_modified:
-            if previous is None:
-                return FetchResult(ref.name, response.url, "failed", None,
-                                   f"source {ref.name!r}: HTTP 304 but no saved snapshot; "
-                                   "delete its manifest entry and fetch again")
-            return FetchResult(ref.name, response.url, "not_modified", previous)
-        if previous is not None and snapshots.sha256(response.body) == previous.sha256:
-            return FetchResult(ref.name, response.url, "unchanged", previous)
-        return save_response(config, ref, path, response)
+        return fetch_into(config, ref, client, url, path)
     except AuditorError as e:
-        last = None
-        try:
-            last, _ = _previous(config, ref, path)
-        except AuditorError:
-            pass
-        return FetchResult(ref.name, url, "failed", last, str(e))
-
-
-def save_response(config: Config, ref: SourceRef, path: str, response: Response,
-                  note: str | None = None) -> FetchResult:
-    """Save a response's body byte for byte as the source's snapshot, with its manifest entry."""
-    snapshot = Snapshot(
-        source=ref.name, kind=ref.kind, url=response.url, final_url=response.final_url,
-        retrieved_at=now_utc(), media_type=response.media_type,
-        sha256=snapshots.sha256(response.body), path=path, provenance="fetched",
-        status=response.status, headers=response.headers, note=note)
-    with _folder_lock(config, path):
-        saved = snapshots.save(config.snapshot_dir, path, response.body, snapshot)
-    return FetchResult(ref.name, response.url, "saved", saved)
+        return FetchResult(ref.name, url, "failed", last_good(config, ref, path), str(e))
 
 
 def selected_sources(config: Config, names: list[str] | None) -> list[SourceRef]:

@@ -19,7 +19,6 @@ from auditor import store
 from auditor.errors import AuditorError
 from auditor.models import FIELDS
 from auditor.sources import ROLES
-from auditor.store.views import CURRENT_CLAIMS
 
 #: Fields that describe the trial and its results: a registry is expected to hold them too.
 TRIAL_FIELDS = ["enrollment", "follow_up", "primary_outcomes", "secondary_outcomes",
@@ -90,26 +89,14 @@ def label(name: str) -> str:
 
 def build_report(db: sqlite_utils.Database, subject: str) -> SubjectReport:
     """Collect what the database knows about one subject; raises if it was never audited."""
-    row = db.execute("select id, name, aliases from subjects where id = ?", [subject]).fetchone() \
-        if db["subjects"].exists() else None
-    if not row:
-        known = [r[0] for r in db.execute("select id from subjects order by id")] \
-            if db["subjects"].exists() else []
-        raise AuditorError(f"no audited subject {subject!r} in the database"
-                           + (f"; known: {', '.join(known)}" if known
-                              else "; run `auditor audit` first"))
-    claims = list(db.query(
-        f"select source, role, field, qualifier, value_text, value, quote, locator, url "
-        f"from ({CURRENT_CLAIMS}) where subject = ? order by source, field, locator", [subject]))
-    verdicts = {r[0]: r[1] for r in db.execute(
-        "select field, verdict from comparisons where subject = ?", [subject])}
-    sources = list(db.query(
-        "select s.name, s.kind, s.role, s.url, s.last_fetched, s.failing_since, sn.provenance "
-        "from sources s left join snapshots sn on sn.sha256 = s.snapshot_sha256 "
-        "where s.subject = ? order by s.name", [subject]))
+    row = store.subject_row(db, subject)
+    claims = store.subject_claims(db, subject)
+    verdicts = store.verdicts(db, subject)
+    sources = store.subject_sources(db, subject)
     rank = {role: i for i, role in enumerate(ROLES)}
     sources.sort(key=lambda s: (rank.get(s["role"], 99), s["name"]))
-    report = SubjectReport(subject=row[0], name=row[1], aliases=json.loads(row[2] or "[]"),
+    report = SubjectReport(subject=row["id"], name=row["name"],
+                           aliases=json.loads(row["aliases"] or "[]"),
                            run=store.last_run(db), sources=sources, rows=[], notes=[],
                            findings=store.findings(db, status="open", subject=subject))
     order = {name: i for i, name in enumerate(FIELDS)}
@@ -424,14 +411,8 @@ def subject_report(db: sqlite_utils.Database, subject: str, fmt: str = "md") -> 
 
 def digest_markdown(db: sqlite_utils.Database, run_id: str | None = None) -> str:
     """What a run changed (new, reopened, resolved findings), as Markdown for cron to mail."""
-    run = (db["runs"].get(run_id) if run_id else store.last_run(db)) if db["runs"].exists() \
-        else None
-    if not run:
-        raise AuditorError("no audit run in the database yet; run `auditor audit` first")
-    events = list(db.query(
-        "select e.event, f.id, f.subject, f.severity, f.field, f.message "
-        "from finding_events e join findings f on f.id = e.finding_id where e.run_id = ? "
-        "order by f.severity_rank desc, f.subject, f.field, f.id", [run["id"]]))
+    run = store.run_row(db, run_id)
+    events = store.run_events(db, run["id"])
     out = [f"# auditor digest: run {run['id']}", "",
            f"Finished {run['finished_at']}: {run['sources']} sources, {run['claims']} claims, "
            f"{run['findings_open']} open findings.", ""]
@@ -448,9 +429,9 @@ def digest_markdown(db: sqlite_utils.Database, run_id: str | None = None) -> str
             again = " (reopened)" if e["event"] == "reopened" else ""
             out.append(f"- **{e['severity'].upper()}** {e['subject']} · {label(e['field'])}"
                        f"{again}: {e['message']}")
-            for s in db.execute("select source, quote, locator, url from finding_sources "
-                                "where finding_id = ? order by position limit 2", [e["id"]]):
-                out.append(f"  - {s[0]} ({s[2] or '—'}): “{' '.join((s[1] or '—').split())}”"
-                           + (f" <{s[3]}>" if s[3] else ""))
+            for s in store.finding_quotes(db, e["id"], limit=2):
+                out.append(f"  - {s['source']} ({s['locator'] or '—'}): "
+                           f"“{' '.join((s['quote'] or '—').split())}”"
+                           + (f" <{s['url']}>" if s["url"] else ""))
         out.append("")
     return "\n".join(out)

@@ -56,7 +56,7 @@ def _names(ctx: Context) -> list[str]:
 
 def subject_prices(ctx: Context) -> list[Claim]:
     """Price claims for this subject: qualifier (the product row's name) matches an alias."""
-    if not ctx.subject.aliases and ctx.subject.id == "compare":
+    if ctx.subject.adhoc:
         return ctx.known("price")  # a one-off comparison names no product: take every row
     names = _names(ctx)
     out = []

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
+from auditor.errors import AuditorError
 from auditor.models import AuditRun, Claim, Finding, Snapshot, SourceRef, Subject, digest, now_utc
 
 SCHEMA_VERSION = 1
@@ -75,6 +76,11 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     db.execute("PRAGMA busy_timeout = 30000")
     ensure_schema(db)
     return db
+
+
+def file_of(db: sqlite_utils.Database) -> str:
+    """The file a database was opened from ('' for an in-memory one)."""
+    return str(db.conn.execute("pragma database_list").fetchone()[2] or "")
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
@@ -509,3 +515,74 @@ def write_bulk(db: sqlite_utils.Database,
         db["sources"].upsert_all(sources, pk="name", batch_size=500)
         db["claims"].insert_all(claims, pk="id", batch_size=500, ignore=True)
     return len(claims)
+
+
+# --- what reports read ---------------------------------------------------------------------
+
+def subject_row(db: sqlite_utils.Database, subject: str) -> dict[str, Any]:
+    """The audited subject's row; AuditorError naming the known subjects when absent."""
+    rows = list(db["subjects"].rows_where("id = ?", [subject])) if db["subjects"].exists() \
+        else []
+    if not rows:
+        raise _no_subject(db, subject)
+    return rows[0]
+
+
+def _no_subject(db: sqlite_utils.Database, subject: str) -> AuditorError:
+    known = [r[0] for r in db.execute("select id from subjects order by id")] \
+        if db["subjects"].exists() else []
+    return AuditorError(f"no audited subject {subject!r} in the database"
+                        + (f"; known: {', '.join(known)}" if known
+                           else "; run `auditor audit` first"))
+
+
+def subject_claims(db: sqlite_utils.Database, subject: str) -> list[dict[str, Any]]:
+    """The subject's current claims (those of each source's current snapshot)."""
+    from auditor.store.views import CURRENT_CLAIMS
+
+    return list(db.query(
+        f"select source, role, field, qualifier, value_text, value, quote, locator, url "
+        f"from ({CURRENT_CLAIMS}) where subject = ? order by source, field, locator", [subject]))
+
+
+def verdicts(db: sqlite_utils.Database, subject: str) -> dict[str, str]:
+    """field → verdict of the subject's last comparison."""
+    return {r[0]: r[1] for r in db.execute(
+        "select field, verdict from comparisons where subject = ?", [subject])}
+
+
+def subject_sources(db: sqlite_utils.Database, subject: str) -> list[dict[str, Any]]:
+    """The subject's sources with their freshness and the provenance of their snapshot."""
+    return list(db.query(
+        "select s.name, s.kind, s.role, s.url, s.last_fetched, s.failing_since, sn.provenance "
+        "from sources s left join snapshots sn on sn.sha256 = s.snapshot_sha256 "
+        "where s.subject = ? order by s.name", [subject]))
+
+
+def run_row(db: sqlite_utils.Database, run_id: str | None = None) -> dict[str, Any]:
+    """One run (the last one when no id is given); AuditorError when there is none."""
+    run = (db["runs"].get(run_id) if run_id else last_run(db)) if db["runs"].exists() else None
+    if not run:
+        raise AuditorError("no audit run in the database yet; run `auditor audit` first")
+    return dict(run)
+
+
+def run_events(db: sqlite_utils.Database, run_id: str) -> list[dict[str, Any]]:
+    """The findings a run opened, reopened or resolved, most severe first."""
+    return list(db.query(
+        "select e.event, f.id, f.subject, f.severity, f.field, f.message "
+        "from finding_events e join findings f on f.id = e.finding_id where e.run_id = ? "
+        "order by f.severity_rank desc, f.subject, f.field, f.id", [run_id]))
+
+
+def finding_quotes(db: sqlite_utils.Database, finding_id: str, *, limit: int = 2
+                   ) -> list[dict[str, Any]]:
+    """The first sides of a finding: source, quote, locator, url."""
+    return list(db.query("select source, quote, locator, url from finding_sources "
+                         "where finding_id = ? order by position limit ?", [finding_id, limit]))
+
+
+def failing_since(db: sqlite_utils.Database, source: str) -> str | None:
+    """When a source's fetches started failing, or None."""
+    row = db.execute("select failing_since from sources where name = ?", [source]).fetchone()
+    return row[0] if row else None
