@@ -138,7 +138,8 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None, text: st
         subjects.append(raw)
     try:
         cleaned = [{k: v for k, v in s.items() if k != "_pos"} for s in sources]
-        config = Config(path=path, subjects=subjects, sources=cleaned, **data)
+        config = Config.model_validate({**data, "path": path, "subjects": subjects,
+                                         "sources": cleaned})
     except ValidationError as e:
         err = e.errors()[0]
         loc = [str(p) for p in err["loc"]]

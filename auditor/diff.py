@@ -4,9 +4,18 @@ audit's claims with the previous audit's to report what changed."""
 from __future__ import annotations
 
 import json
+from typing import cast
 
 from auditor.config import Config
-from auditor.models import Claim, Comparison, Finding, FindingSource, Subject, render_value
+from auditor.models import (
+    Claim,
+    Comparison,
+    Finding,
+    FindingSource,
+    Severity,
+    Subject,
+    render_value,
+)
 from auditor.rules import RULES, Context
 
 
@@ -19,7 +28,8 @@ def run_rules(subject: Subject, claims: list[Claim], config: Config | None = Non
             continue
         ctx = Context(subject=subject, claims=claims,
                       threshold=settings.threshold if settings else None,
-                      severity=(settings.severity if settings and settings.severity else ""),
+                      severity=cast(Severity, settings.severity)
+                      if settings and settings.severity else None,
                       options={"stale_after_days": config.auditor.stale_after_days}
                       if config else {})
         for f in r.check(ctx):
@@ -92,7 +102,7 @@ def changes(subject: str, previous: list[Claim], current: list[Claim]) -> list[F
         if not new:
             sides.append(FindingSource(source=source, kind="", value=None,
                                        locator="(not stated in the current snapshot)"))
-        severity = "high" if field in ("primary_outcomes", "enrollment", "status",
+        severity: Severity = "high" if field in ("primary_outcomes", "enrollment", "status",
                                        "approval", "price") else "medium"
         findings.append(Finding(
             subject=subject, field=field, kind="changed", rule="source_changed",

@@ -238,6 +238,7 @@ class _Sink:
                 entry = manifest.get(file)
                 same = entry is not None and entry.get("sha256") == sha and \
                     (folder / file).is_file()
+                entry = entry or {}
                 snap = Snapshot(source=f"ctgov:{nct}", kind="ctgov",
                                 url=STUDY_URL.format(nct=nct),
                                 retrieved_at=entry["retrieved_at"] if same else retrieved_at,
@@ -447,7 +448,7 @@ class _folder_lock:
             raise AuditorError(f"{self.out / FOLDER}: another bulk import is writing here; "
                                "wait for it to finish or use another --out") from None
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self._cm.__exit__(*exc)
 
 

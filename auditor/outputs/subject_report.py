@@ -187,8 +187,8 @@ def gaps_and_questions(report: SubjectReport, claims: list[dict[str, Any]]
     if "time-limited" in approval and "approval_date" not in by_field:
         questions.append("When was the approval granted and when does its time limit end? "
                          "No source here states an approval date.")
-    for f in report.findings:
-        questions.append(f"{label(f['field']).capitalize()}: {f['message']}. Is this explained "
+    for row in report.findings:
+        questions.append(f"{label(row['field']).capitalize()}: {row['message']}. Is this explained "
                          "in the sources, or does one of them need correcting?")
     reconstructed = [s["name"] for s in report.sources if s["provenance"] == "reconstructed"]
     if reconstructed:

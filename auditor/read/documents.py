@@ -27,16 +27,15 @@ _CHARSET_ALIASES = {"shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932",
 
 def declared_charset(media_type: str | None, body: bytes) -> str | None:
     """The charset the HTTP header or the document itself declares, if any."""
-    m = re.search(r"charset=[\"']?([\w.-]+)", media_type or "", re.IGNORECASE)
-    if not m:
-        m = re.search(rb"<meta[^>]+charset=[\"']?([\w.-]+)", body[:4096], re.IGNORECASE)
-        if not m:
-            m = re.search(rb"<\?xml[^>]+encoding=[\"']([\w.-]+)", body[:200], re.IGNORECASE)
+    header = re.search(r"charset=[\"']?([\w.-]+)", media_type or "", re.IGNORECASE)
+    if header:
+        name = header.group(1)
+    else:
+        m = re.search(rb"<meta[^>]+charset=[\"']?([\w.-]+)", body[:4096], re.IGNORECASE) or \
+            re.search(rb"<\?xml[^>]+encoding=[\"']([\w.-]+)", body[:200], re.IGNORECASE)
         if not m:
             return None
         name = m.group(1).decode("ascii", "replace")
-    else:
-        name = m.group(1)
     return _CHARSET_ALIASES.get(name.lower(), name.lower())
 
 

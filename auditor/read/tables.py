@@ -45,12 +45,13 @@ def table_rows(table: Tag) -> list[tuple[Tag, list[Tag]]]:
                     del pending[col]
                 col += 1
                 continue
-            cell = next(cells, None)
-            if cell is None:
+            next_cell = next(cells, None)
+            if next_cell is None:
                 if any(c >= col for c in pending):
                     col = min(c for c in pending if c >= col)
                     continue
                 break
+            cell = next_cell
             span = _int_attr(cell, "colspan")
             down = _int_attr(cell, "rowspan")
             for _ in range(span):
@@ -72,7 +73,7 @@ def _own_rows(table: Tag) -> Iterator[Tag]:
 
 def _int_attr(cell: Tag, name: str) -> int:
     try:
-        return max(1, min(int(str(cell.get(name, 1))), 100))
+        return max(1, min(int(str(cell.get(name) or "1")), 100))
     except ValueError:
         return 1
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditor.models import Claim, Finding, FindingSource, Subject
+from auditor.models import Claim, Finding, FindingKind, FindingSource, Severity, Subject
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Context:
     subject: Subject
     claims: list[Claim]
     threshold: float | None = None
-    severity: str = ""  # set in config.toml for the rule; "" lets the rule decide
+    severity: Severity | None = None  # set in config.toml for the rule; None: the rule decides
     options: dict[str, Any] = field(default_factory=dict)
 
     def field(self, name: str, role: str | None = None) -> list[Claim]:
@@ -49,7 +49,7 @@ class Context:
 class Rule:
     name: str
     fields: tuple[str, ...]
-    severity: str
+    severity: Severity
     explanation: str
     check: Callable[[Context], list[Finding]]
 
@@ -59,7 +59,7 @@ FAMILIES = ("counts", "outcomes", "status", "design", "regulatory", "identifiers
             "integrity")
 
 
-def rule(name: str, *, fields: tuple[str, ...], severity: str, explanation: str
+def rule(name: str, *, fields: tuple[str, ...], severity: Severity, explanation: str
          ) -> Callable[[Callable[[Context], list[Finding]]], Callable[[Context], list[Finding]]]:
     """Register a rule under a stable name."""
 
@@ -85,8 +85,9 @@ def absence(source: str, kind: str, what: str) -> FindingSource:
                          locator=f"(not stated: {what})")
 
 
-def finding(ctx: Context, name: str, kind: str, message: str, sides: list[FindingSource],
-            field: str | None = None, severity: str | None = None, **details: Any) -> Finding:
+def finding(ctx: Context, name: str, kind: FindingKind, message: str,
+            sides: list[FindingSource], field: str | None = None,
+            severity: Severity | None = None, **details: Any) -> Finding:
     """A finding of rule `name`. Its severity: the one config.toml sets for the rule, else
     the one this finding calls for (`severity`), else the rule's default."""
     r = RULES[name]
@@ -123,7 +124,7 @@ def describe(groups: list[list[Claim]]) -> str:
 
 def disagreement(ctx: Context, name: str, claims: list[Claim],
                  same: Callable[[Any, Any], bool] = lambda a, b: a == b,
-                 severity: str | None = None, **details: Any) -> list[Finding]:
+                 severity: Severity | None = None, **details: Any) -> list[Finding]:
     """One mismatch finding if the claims' values fall into more than one group."""
     groups = clusters([c for c in claims if c.value is not None], same)
     if len(groups) < 2:

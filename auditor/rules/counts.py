@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.models import Finding
+from auditor.models import Finding, Severity
 from auditor.rules import Context, disagreement, finding, one_per_source, rule, side
 
 
@@ -15,7 +15,8 @@ def enrollment_mismatch(ctx: Context) -> list[Finding]:
                             [c for c in known if c.qualifier != "actual"])
     qualifiers = {c.qualifier for c in claims}
     # A registry's planned target that differs from the actual n is worth a look, not an alarm.
-    severity = "medium" if "planned" in qualifiers and len(qualifiers) > 1 else None
+    severity: Severity | None = \
+        "medium" if "planned" in qualifiers and len(qualifiers) > 1 else None
     return disagreement(ctx, "enrollment_mismatch", claims, severity=severity,
                         qualifiers=sorted(q or "" for q in qualifiers))
 

@@ -85,8 +85,8 @@ def outcome_switching(ctx: Context) -> list[Finding]:
                             category="time frame changed", score=score, threshold=threshold))
                     continue
                 sec_match = best_secondary(norm, pub_secondary, pub.source)
-                if sec_match[1] >= threshold:
-                    demoted_in.append((pub, sec_match))
+                if sec_match[1] >= threshold and sec_match[2] is not None:
+                    demoted_in.append((pub, (sec_match[0], sec_match[1], sec_match[2])))
                 else:
                     missing_in.append((pub, score))
             for pub, (match, score, sec_claim) in demoted_in:
@@ -113,8 +113,8 @@ def outcome_switching(ctx: Context) -> list[Finding]:
                 if best(norm, reg.value)[1] >= threshold:
                     continue
                 sec_match = best_secondary(norm, reg_secondary, reg.source)
-                if sec_match[1] >= threshold:
-                    promoted.append((reg, sec_match))
+                if sec_match[1] >= threshold and sec_match[2] is not None:
+                    promoted.append((reg, (sec_match[0], sec_match[1], sec_match[2])))
                 else:
                     unregistered.append(reg)
             for reg, (match, score, sec_claim) in promoted:

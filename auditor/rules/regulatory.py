@@ -3,7 +3,9 @@ effective date, and a company's pipeline against the registrations it should hav
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 from auditor.models import Claim, Finding
 from auditor.read.values import fold
@@ -67,6 +69,11 @@ def subject_prices(ctx: Context) -> list[Claim]:
     return out
 
 
+def _same_part(part: str, a: Any, b: Any) -> bool:
+    """Whether two price values agree on one part (amount, pack, effective date)."""
+    return bool(_norm(a.get(part)) == _norm(b.get(part)))
+
+
 @rule("price_mismatch", fields=("price",), severity="high",
       explanation="Price, currency, pack or effective date differ between sources.")
 def price_mismatch(ctx: Context) -> list[Finding]:
@@ -75,7 +82,7 @@ def price_mismatch(ctx: Context) -> list[Finding]:
     for part in ("amount", "pack", "effective_date"):
         having = [c for c in claims if isinstance(c.value, dict) and c.value.get(part)]
         for f in disagreement(ctx, "price_mismatch", having,
-                              same=lambda a, b, p=part: _norm(a.get(p)) == _norm(b.get(p)),
+                              same=functools.partial(_same_part, part),
                               aspect=part):
             f.message = f"price {part.replace('_', ' ')} differs: " + "; ".join(
                 f"{s.source}: {s.value.get(part)}" for s in f.sources)

@@ -97,7 +97,7 @@ def read_study(study: dict, root: str) -> list[Reading]:
         nct = str(ident["nctId"])
         add("identifiers", find_ids(nct) or None, nct, f"{m}.nctId", qualifier="self")
     secondary = [s for s in ident.get("secondaryIdInfos") or [] if s.get("id")]
-    registry_ids = [(find_ids(str(s["id"])) or [None])[0] for s in secondary
+    registry_ids = [next(iter(find_ids(str(s["id"]))), None) for s in secondary
                     if s.get("type") == "REGISTRY" or find_ids(str(s["id"]))]
     if secondary and any(registry_ids):
         add("identifiers", [i for i in registry_ids if i], "; ".join(
@@ -112,14 +112,15 @@ def read_study(study: dict, root: str) -> list[Reading]:
     if "overallStatus" in status:
         add("status", normalize_status(str(status["overallStatus"] or "")),
             status["overallStatus"], f"{m}.overallStatus")
-    for key, field, qual in (("startDateStruct", "start_date", None),
+    dates: tuple[tuple[str, str, str | None], ...] = (("startDateStruct", "start_date", None),
                              ("primaryCompletionDateStruct", "completion_date", "primary"),
-                             ("completionDateStruct", "completion_date", "overall")):
+                             ("completionDateStruct", "completion_date", "overall"))
+    for key, field, date_qual in dates:
         struct = status.get(key)
         if isinstance(struct, dict) and "date" in struct:
-            kind = str(struct.get("type") or "").lower() or None
+            date_type = str(struct.get("type") or "").lower() or None
             add(field, parse_date(str(struct["date"] or "")), struct["date"], f"{m}.{key}.date",
-                qualifier=" ".join(filter(None, (qual, kind))) or None)
+                qualifier=" ".join(filter(None, (date_qual, date_type))) or None)
     posted = status.get("studyFirstPostDateStruct")
     if isinstance(posted, dict) and "date" in posted:
         add("registration_date", parse_date(str(posted["date"] or "")), posted["date"],
@@ -177,14 +178,14 @@ def _design(proto: dict, p: str) -> list[Reading]:
     info = design.get("designInfo") or {}
     allocation, model = info.get("allocation"), info.get("interventionModel")
     masking = _get(info, "maskingInfo.masking")
-    arm_types = {a.get("type") for a in _get(proto, "armsInterventionsModule.armGroups") or []}
+    arm_types = {str(a.get("type")) for a in _get(proto, "armsInterventionsModule.armGroups") or []}
     tags = set()
     if masking == "NONE":
         tags.add("open-label")
     elif masking in ("SINGLE", "DOUBLE", "TRIPLE", "QUADRUPLE"):
         tags.add("blinded")
     tags.update({"RANDOMIZED": ["randomised"], "NON_RANDOMIZED": ["non-randomised"]}
-                .get(allocation, []))
+                .get(str(allocation), []))
     if model == "SINGLE_GROUP":
         tags.add("single-arm")
     if arm_types & CONTROL_ARMS:
@@ -199,10 +200,10 @@ def _design(proto: dict, p: str) -> list[Reading]:
     enrollment = design.get("enrollmentInfo")
     if isinstance(enrollment, dict) and "count" in enrollment:
         count = enrollment["count"]
-        value = count if isinstance(count, int) and not isinstance(count, bool) else None
+        enrolled = count if isinstance(count, int) and not isinstance(count, bool) else None
         kind = str(enrollment.get("type") or "")
         readings.append(Reading(
-            field="enrollment", value=value, unit="participants",
+            field="enrollment", value=enrolled, unit="participants",
             qualifier=ENROLLMENT_TYPES.get(kind),
             quote=f'"count": {json.dumps(count)}, "type": {json.dumps(kind or None)}',
             locator=f"{m}.enrollmentInfo.count"))

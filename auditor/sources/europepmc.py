@@ -100,8 +100,8 @@ def _publication_date(rec: dict) -> list[Reading]:
     """Europe PMC's first publication date (the earlier of e-pub and print)."""
     for key in ("firstPublicationDate", "electronicPublicationDate"):
         if rec.get(key):
-            raw = str(rec[key])
-            return [Reading(field="publication_date", value=parse_date(raw), quote=raw,
+            first = str(rec[key])
+            return [Reading(field="publication_date", value=parse_date(first), quote=first,
                             locator=f"{RESULT}.{key}")]
     raw = (rec.get("journalInfo") or {}).get("printPublicationDate")
     if raw:

@@ -10,6 +10,8 @@ fields in ``Trial/Main`` and lists repeated values as children (``Secondary_IDs/
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 from xml.etree.ElementTree import Element
 
 from auditor.errors import ParseError
@@ -143,7 +145,7 @@ def parse(doc: Document) -> list[Reading]:
     if _text(trial, title):
         add("title", title, _text(trial, title))
     registered = "Date_registration" if _text(trial, "Date_registration") else "Date_registration3"
-    readers = [
+    readers: list[tuple[str, str, Callable[[str], Any], str | None, str | None]] = [
         ("enrollment", "Target_size", _target_size, "participants", "planned"),
         ("status", "Recruitment_Status", normalize_status, None, None),
         ("phase", "Phase", parse_phase, None, None),

@@ -234,8 +234,9 @@ def parse(doc: Document) -> list[Reading]:
                                 quote=own[1], locator=own[2]))
     cited: list[str] = []
     cited_rows = rows.get("other_ids", [])
-    for row in cited_rows:
-        cited += [i for i in find_ids(row.text) if i not in cited and (not own or i != own[0])]
+    for cited_row in cited_rows:
+        cited += [i for i in find_ids(cited_row.text)
+                  if i not in cited and (not own or i != own[0])]
     if cited_rows:
         readings.append(Reading(
             field="identifiers", value=cited or None, qualifier="cited",

@@ -81,8 +81,9 @@ def _page_effective_date(soup: BeautifulSoup) -> tuple[str, str] | None:
             for pattern in (_JDATE + r"\s*(?:から|より)\s*(?:適用|実施|施行)",
                             r"適用(?:年月)?日\s*[:は]?\s*" + _JDATE):
                 m = re.search(pattern, folded)
-                if m and parse_date(m.group(1)):
-                    return parse_date(m.group(1)), sentence
+                date = parse_date(m.group(1)) if m else None
+                if date:
+                    return date, sentence
     return None
 
 
@@ -115,11 +116,11 @@ def _price_tables(soup: BeautifulSoup, page_date: tuple[str, str] | None) -> lis
 
 def row_readings(texts: list[str], where: str, product: str, *, price: int, spec: int | None,
                  when: int | None, generic: int | None, yen: bool,
-                 page_date: tuple[str, ...] | None, date_where: str) -> list[Reading]:
+                 page_date: tuple[str, str] | None, date_where: str) -> list[Reading]:
     """The price and product_name readings of one price-table row (HTML, Excel or PDF).
     Without a date column the page's 「…から適用」 sentence dates the row and is quoted too."""
     quote = " | ".join(dict.fromkeys(t for t in texts if t))
-    value = _price_value(texts, price, spec, when, yen, page_date[:2] if page_date else None)
+    value = _price_value(texts, price, spec, when, yen, page_date)
     dated_by_page = (value is not None and page_date is not None and when is None
                      and value["effective_date"] == page_date[0])
     names = split_names(product)

@@ -148,7 +148,8 @@ def price_rows(headers: list[str], rows: Iterable[tuple[str, list[str]]],
         readings += row_readings(
             texts, f"{where} ('{product}')", product, price=price, spec=cols.spec,
             when=cols.date, generic=generic, yen=yen,
-            page_date=page_date, date_where=page_date[2] if page_date else "")
+            page_date=(page_date[0], page_date[1]) if page_date else None,
+            date_where=page_date[2] if page_date else "")
     return readings
 
 

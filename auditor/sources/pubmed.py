@@ -88,7 +88,7 @@ def parse(doc: Document) -> list[Reading]:
     article = _article(doc)
     citation = article.find("MedlineCitation")
     art = citation.find("Article") if citation is not None else None
-    if art is None:
+    if citation is None or art is None:
         raise ParseError(f"{doc.source}: PubmedArticle has no MedlineCitation/Article; "
                          "re-fetch the record")
     readings: list[Reading] = []
@@ -189,7 +189,7 @@ def _notices(citation: Element) -> list[Reading]:
             continue
         ref = squash(cc.findtext("RefSource") or "")
         pmid = squash(cc.findtext("PMID") or "")
-        notices.append({"type": kind, "doi": (find_ids(ref) or [None])[0],
+        notices.append({"type": kind, "doi": next(iter(find_ids(ref)), None),
                         "pmid": f"PMID:{pmid}" if pmid else None, "citation": ref or None})
         quotes.append(f"{cc.get('RefType')}: {ref}" + (f" PMID: {pmid}" if pmid else ""))
     if not notices:

@@ -87,28 +87,28 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create what is missing: tables, indexes, full-text search and the browsing views."""
     from auditor.store.views import create_views  # the browsing views over these tables
 
-    if db["findings"].exists() and db.execute("PRAGMA user_version").fetchone()[0] == \
+    if db.table("findings").exists() and db.execute("PRAGMA user_version").fetchone()[0] == \
             SCHEMA_VERSION:
         create_views(db)
         return
     with db.atomic():
         for name, spec in TABLES.items():
-            if not db[name].exists():
-                db[name].create(spec["columns"], pk=spec["pk"], not_null=None)
+            if not db.table(name).exists():
+                db.table(name).create(spec["columns"], pk=spec["pk"], not_null=None)
         for name, keys in FOREIGN_KEYS.items():
-            existing = {(fk.column, fk.other_table) for fk in db[name].foreign_keys}
+            existing = {(fk.column, fk.other_table) for fk in db.table(name).foreign_keys}
             for column, other, other_column in keys:
                 if (column, other) not in existing:
-                    db[name].add_foreign_key(column, other, other_column, ignore=True)
+                    db.table(name).add_foreign_key(column, other, other_column, ignore=True)
         for table, columns in [("claims", ["subject", "field"]), ("claims", ["snapshot_sha256"]),
                                ("findings", ["subject", "status"]), ("findings", ["rule"]),
                                ("finding_sources", ["source"]), ("sources", ["subject"]),
                                ("claims", ["source", "snapshot_sha256"])]:
-            db[table].create_index(columns, if_not_exists=True)
+            db.table(table).create_index(columns, if_not_exists=True)
     # Finding quotes only: a trigram index (which Japanese needs) on every claim made writing
     # claims 15x slower; claims are filtered with quote__contains instead.
-    if not db["finding_sources_fts"].exists():
-        db["finding_sources"].enable_fts(["quote"], create_triggers=True, tokenize="trigram")
+    if not db.table("finding_sources_fts").exists():
+        db.table("finding_sources").enable_fts(["quote"], create_triggers=True, tokenize="trigram")
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     db.enable_wal()
     create_views(db)
@@ -120,7 +120,7 @@ def claims_for_snapshot(db: sqlite_utils.Database, sha: str, parser_version: str
     row = db.execute("select parser_version from snapshots where sha256 = ?", [sha]).fetchone()
     if not row or row[0] != parser_version:
         return None
-    return [_claim(r) for r in db["claims"].rows_where("snapshot_sha256 = ?", [sha])]
+    return [_claim(r) for r in db.table("claims").rows_where("snapshot_sha256 = ?", [sha])]
 
 
 def previous_claims(db: sqlite_utils.Database, source: str) -> list[Claim]:
@@ -128,7 +128,7 @@ def previous_claims(db: sqlite_utils.Database, source: str) -> list[Claim]:
     row = db.execute("select snapshot_sha256 from sources where name = ?", [source]).fetchone()
     if not row or not row[0]:
         return []
-    return [_claim(r) for r in db["claims"].rows_where("snapshot_sha256 = ? and source = ?",
+    return [_claim(r) for r in db.table("claims").rows_where("snapshot_sha256 = ? and source = ?",
                                                          [row[0], source])]
 
 
@@ -230,7 +230,7 @@ class RunWriter:
 
     def __enter__(self) -> RunWriter:
         self._atomic.__enter__()
-        self.db["runs"].insert(self.run.model_dump(), pk="id", replace=True)
+        self.db.table("runs").insert(self.run.model_dump(), pk="id", replace=True)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -312,8 +312,8 @@ class RunWriter:
         self._add("sources", rows)
         self._add("source_runs", [
             {"run_id": run.id, "source": r["name"], "snapshot_sha256": r["snapshot_sha256"],
-             "outcome": source_outcomes.get(r["name"], ("ok", None))[0],
-             "error": source_outcomes.get(r["name"], ("ok", None))[1]} for r in rows])
+             "outcome": source_outcomes.get(str(r["name"]), ("ok", None))[0],
+             "error": source_outcomes.get(str(r["name"]), ("ok", None))[1]} for r in rows])
         self._add("claims", [{"id": c.id, **c.model_dump(exclude={"value"}),
                               "value": json.dumps(c.value, ensure_ascii=False, default=str),
                               "value_text": c.value_text()} for c in claims])
@@ -352,7 +352,7 @@ class RunWriter:
                 events.append({"run_id": run.id, "finding_id": f.id, "event": event, "at": now})
                 self.new.append(f.id)
         self._touch(unchanged)
-        self._stale["finding_sources"].extend(r["id"] for r in rows)
+        self._stale["finding_sources"].extend(str(r["id"]) for r in rows)
         self._add("findings", rows)
         self._add("finding_sources", sides)
         self._add("finding_events", events)
@@ -369,7 +369,7 @@ class RunWriter:
             self.db.execute(f"update findings set status = 'resolved', resolved_run = ?, "
                             f"resolved_at = ? where id in ({marks})",
                             [self.run.id, self.now, *chunk])
-        self.db["finding_events"].insert_all(
+        self.db.table("finding_events").insert_all(
             [{"run_id": self.run.id, "finding_id": fid, "event": "resolved", "at": self.now}
              for fid in resolved], pk=("run_id", "finding_id"), replace=True)
         self.resolved = resolved
@@ -377,12 +377,12 @@ class RunWriter:
             "finished_at": now_utc(), "status": "ok", "sources": self.sources,
             "claims": self.claims, "findings_open": len(self.seen),
             "findings_new": len(self.new), "findings_resolved": len(resolved)})
-        self.db["runs"].upsert(self.run.model_dump(), pk="id")
+        self.db.table("runs").upsert(self.run.model_dump(), pk="id")
         return self.run
 
 
 def last_run(db: sqlite_utils.Database) -> dict[str, Any] | None:
-    rows = list(db["runs"].rows_where("status = 'ok'", order_by="started_at desc, rowid desc",
+    rows = list(db.table("runs").rows_where("status = 'ok'", order_by="started_at desc, rowid desc",
                                       limit=1))
     return rows[0] if rows else None
 
@@ -402,12 +402,12 @@ def findings(db: sqlite_utils.Database, *, status: str | None = "open",
 
 def findings_where(db: sqlite_utils.Database, where: str | None, params: list[Any]
                    ) -> list[dict[str, Any]]:
-    rows = list(db["findings"].rows_where(where, params,
+    rows = list(db.table("findings").rows_where(where, params,
                                           order_by="severity_rank desc, subject, field, rule"))
     sides: dict[str, list[dict[str, Any]]] = {}
     ids = [r["id"] for r in rows]
     for chunk, marks in in_chunks(ids):
-        for s in db["finding_sources"].rows_where(f"finding_id in ({marks})", chunk,
+        for s in db.table("finding_sources").rows_where(f"finding_id in ({marks})", chunk,
                                                   order_by="finding_id, position"):
             sides.setdefault(s["finding_id"], []).append(
                 {**s, "value": json.loads(s["value"]) if s["value"] else None})
@@ -431,7 +431,7 @@ def current_comparisons(db: sqlite_utils.Database, subjects: list[str]) -> list[
 
     out = []
     for chunk, marks in in_chunks(subjects):
-        for r in db["comparisons"].rows_where(f"subject in ({marks})", chunk,
+        for r in db.table("comparisons").rows_where(f"subject in ({marks})", chunk,
                                               order_by="subject, field"):
             out.append(Comparison(r["subject"], r["field"], r["verdict"], json.loads(r["values"])))
     return out
@@ -462,7 +462,7 @@ def history(db: sqlite_utils.Database, subject: str) -> list[dict[str, Any]]:
 
 def failing_sources(db: sqlite_utils.Database) -> dict[str, str]:
     """Sources whose last fetch failed: name → the error."""
-    if not db["sources"].exists():
+    if not db.table("sources").exists():
         return {}
     return {r[0]: r[1] or "fetch failed" for r in db.execute(
         "select name, last_error from sources where failing_since is not null")}
@@ -510,10 +510,10 @@ def write_bulk(db: sqlite_utils.Database,
                     "value": json.dumps(c.value, ensure_ascii=False, default=str),
                     "value_text": c.value_text()} for c in found]
     with db.atomic():
-        db["subjects"].upsert_all(subjects, pk="id", batch_size=500)
-        db["snapshots"].upsert_all(list(snaps.values()), pk="sha256", batch_size=500)
-        db["sources"].upsert_all(sources, pk="name", batch_size=500)
-        db["claims"].insert_all(claims, pk="id", batch_size=500, ignore=True)
+        db.table("subjects").upsert_all(subjects, pk="id", batch_size=500)
+        db.table("snapshots").upsert_all(list(snaps.values()), pk="sha256", batch_size=500)
+        db.table("sources").upsert_all(sources, pk="name", batch_size=500)
+        db.table("claims").insert_all(claims, pk="id", batch_size=500, ignore=True)
     return len(claims)
 
 
@@ -521,8 +521,8 @@ def write_bulk(db: sqlite_utils.Database,
 
 def subject_row(db: sqlite_utils.Database, subject: str) -> dict[str, Any]:
     """The audited subject's row; AuditorError naming the known subjects when absent."""
-    rows = list(db["subjects"].rows_where("id = ?", [subject])) if db["subjects"].exists() \
-        else []
+    table = db.table("subjects")
+    rows = list(table.rows_where("id = ?", [subject])) if table.exists() else []
     if not rows:
         raise _no_subject(db, subject)
     return rows[0]
@@ -530,7 +530,7 @@ def subject_row(db: sqlite_utils.Database, subject: str) -> dict[str, Any]:
 
 def _no_subject(db: sqlite_utils.Database, subject: str) -> AuditorError:
     known = [r[0] for r in db.execute("select id from subjects order by id")] \
-        if db["subjects"].exists() else []
+        if db.table("subjects").exists() else []
     return AuditorError(f"no audited subject {subject!r} in the database"
                         + (f"; known: {', '.join(known)}" if known
                            else "; run `auditor audit` first"))
@@ -561,7 +561,8 @@ def subject_sources(db: sqlite_utils.Database, subject: str) -> list[dict[str, A
 
 def run_row(db: sqlite_utils.Database, run_id: str | None = None) -> dict[str, Any]:
     """One run (the last one when no id is given); AuditorError when there is none."""
-    run = (db["runs"].get(run_id) if run_id else last_run(db)) if db["runs"].exists() else None
+    runs = db.table("runs")
+    run = (runs.get(run_id) if run_id else last_run(db)) if runs.exists() else None
     if not run:
         raise AuditorError("no audit run in the database yet; run `auditor audit` first")
     return dict(run)
