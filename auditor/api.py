@@ -26,7 +26,7 @@ from auditor.acquire.fetch import FetchResult, fetch_sources
 from auditor.acquire.http import Client
 from auditor.audit import AuditResult, compare_documents, run_audit
 from auditor.config import Config, Settings
-from auditor.diff import compare_fields, run_rules
+from auditor.diff import compare_fields, judge
 from auditor.errors import AuditorError
 from auditor.lock import audit_lock
 from auditor.models import Claim, Comparison, Finding, Subject
@@ -87,9 +87,10 @@ def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Confi
             and classify(first):
         found = discover(first, config, client=client)
         subject = Subject(id="compare", name=first, adhoc=True)
-        findings = run_rules(subject, found.claims, config)
-        return CompareResult(found.claims, findings,
-                             compare_fields(subject, found.claims, findings),
+        judged = judge(subject, found.claims, config)
+        return CompareResult(found.claims, judged.findings,
+                             compare_fields(subject, found.claims, judged.findings,
+                                            judged.compared),
                              fetched=found.fetched, failed=found.failed,
                              snapshot_folder=config.snapshot_dir / "compare")
     if len(sources_or_ids) < 2:

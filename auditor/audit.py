@@ -17,7 +17,7 @@ import sqlite_utils
 
 from auditor import rules, snapshots, sources, store
 from auditor.config import Config
-from auditor.diff import changes, compare_fields, run_rules
+from auditor.diff import changes, compare_fields, judge
 from auditor.errors import AuditorError
 from auditor.models import (
     AuditRun,
@@ -171,10 +171,11 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
             outcomes[ref.name] = ("failed", failures[ref.name])
             findings.append(unavailable(subject.id, ref, failures[ref.name],
                                         store.failing_since(db, ref.name), snapshot))
-    findings += run_rules(subject, claims, config)
+    judged = judge(subject, claims, config)
+    findings += judged.findings
     if previous:
         findings += changes(subject.id, previous, claims)
-    comparisons = compare_fields(subject, claims, findings)
+    comparisons = compare_fields(subject, claims, findings, judged.compared)
     all_findings += findings
     all_comparisons += comparisons
     writer.subject(
@@ -252,5 +253,6 @@ def compare_documents(paths: list[tuple[str | None, Path]], *, subject: Subject 
         claims += stamp(sources.parse(kind, doc), subject=subject.id, ref=ref,
                         snapshot=snapshot.model_copy(update={"kind": kind}),
                         role=sources.role_of(kind))
-    findings = run_rules(subject, claims, config)
-    return claims, findings, compare_fields(subject, claims, findings)
+    judged = judge(subject, claims, config)
+    return claims, judged.findings, compare_fields(subject, claims, judged.findings,
+                                                   judged.compared)

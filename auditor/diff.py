@@ -4,6 +4,7 @@ audit's claims with the previous audit's to report what changed."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import cast
 
 from auditor.config import Config
@@ -17,53 +18,88 @@ from auditor.models import (
     render_value,
 )
 from auditor.rules import RULES, Context
+from auditor.rules.trials import TRIAL_FIELDS, trials
 
 
-def run_rules(subject: Subject, claims: list[Claim], config: Config | None = None
-              ) -> list[Finding]:
+@dataclass
+class Judgement:
+    """What the rules decided for one subject: the findings, and which sources' values of each
+    field were actually compared (only those can be called consistent)."""
+
+    findings: list[Finding]
+    compared: dict[str, set[str]] = field(default_factory=dict)
+
+
+def judge(subject: Subject, claims: list[Claim], config: Config | None = None) -> Judgement:
+    """Run every enabled rule. When the sources describe several trials, a rule about trial
+    facts runs once per trial, on that trial's sources only."""
+    groups, _ = trials(claims)
+    per_trial = [[c for c in claims if c.source in g.sources] for g in groups] \
+        if len(groups) > 1 else None
     findings: dict[str, Finding] = {}
+    compared: dict[str, set[str]] = {}
     for name, r in RULES.items():
         settings = config.rule(name) if config else None
         if settings is not None and not settings.enabled:
             continue
-        ctx = Context(subject=subject, claims=claims,
-                      threshold=settings.threshold if settings else None,
-                      severity=cast(Severity, settings.severity)
-                      if settings and settings.severity else None,
-                      options={"stale_after_days": config.auditor.stale_after_days}
-                      if config else {})
-        for f in r.check(ctx):
-            findings.setdefault(f.id, f)
-    return sorted(findings.values(), key=lambda f: (f.field, f.rule, f.message))
+        trial_rule = name != "different_trial" and bool(set(r.fields) & TRIAL_FIELDS)
+        for scope in (per_trial if per_trial and trial_rule else [claims]):
+            ctx = Context(subject=subject, claims=scope,
+                          threshold=settings.threshold if settings else None,
+                          severity=cast(Severity, settings.severity)
+                          if settings and settings.severity else None,
+                          options={"stale_after_days": config.auditor.stale_after_days}
+                          if config else {})
+            for f in r.check(ctx):
+                findings.setdefault(f.id, f)
+            for fld, sources in ctx.compared.items():
+                compared.setdefault(fld, set()).update(sources)
+    return Judgement(sorted(findings.values(), key=lambda f: (f.field, f.rule, f.message)),
+                     compared)
 
 
-def compare_fields(subject: Subject, claims: list[Claim], findings: list[Finding]
-                   ) -> list[Comparison]:
+def run_rules(subject: Subject, claims: list[Claim], config: Config | None = None
+              ) -> list[Finding]:
+    """The findings of `judge`."""
+    return judge(subject, claims, config).findings
+
+
+def compare_fields(subject: Subject, claims: list[Claim], findings: list[Finding],
+                   compared: dict[str, set[str]] | None = None) -> list[Comparison]:
     """A field-by-source table, the backbone of reports and `auditor compare`. A field's
-    verdict is 'finding' when a rule reported on it, so the table and the findings agree."""
+    verdict is 'finding' when a rule reported on it, so the table and the findings agree;
+    'consistent' only when a rule compared every source's value and found them to agree;
+    'partly compared' when it compared some; 'not compared' when no rule compared them (another
+    language, no rule for the field, or different trials)."""
+    compared = compared or {}
     flagged = {f.field for f in findings if f.kind != "changed"}
     rows = []
     by_field: dict[str, list[Claim]] = {}
     for c in claims:
         by_field.setdefault(c.field, []).append(c)
-    for field, group in sorted(by_field.items()):
+    for name, group in sorted(by_field.items()):
         values: dict[str, str] = {}
         for c in group:
             text = c.value_text()
-            if c.qualifier and field in ("enrollment", "price", "identifiers"):
+            if c.qualifier and name in ("enrollment", "price", "identifiers"):
                 text = f"{text} ({c.qualifier})"
             values[c.source] = "; ".join(dict.fromkeys(filter(None, [values.get(c.source), text])))
         known = [c for c in group if c.value is not None]
         sources = {c.source for c in known}
-        if field in flagged:
+        checked = compared.get(name, set()) & sources
+        if name in flagged:
             verdict = "finding"
         elif not known:
             verdict = "unknown"
         elif len(sources) == 1:
             verdict = "single-source"
-        else:
+        elif checked == sources:
             verdict = "consistent"
-        rows.append(Comparison(subject.id, field, verdict, values))
+        elif len(checked) > 1:
+            verdict = "partly compared"
+        else:
+            verdict = "not compared"
+        rows.append(Comparison(subject.id, name, verdict, values))
     return rows
 
 

@@ -218,5 +218,5 @@ class Comparison:
 
     subject: str
     field: str
-    verdict: str  # consistent, finding, single-source, unknown
+    verdict: str  # consistent, finding, partly compared, not compared, single-source, unknown
     values: dict[str, str]

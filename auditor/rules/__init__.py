@@ -29,6 +29,14 @@ class Context:
     threshold: float | None = None
     severity: Severity | None = None  # set in config.toml for the rule; None: the rule decides
     options: dict[str, Any] = field(default_factory=dict)
+    #: field → sources whose values a rule actually compared (and so can call consistent).
+    compared: dict[str, set[str]] = field(default_factory=dict)
+
+    def mark_compared(self, name: str, claims: list[Claim]) -> None:
+        """Record that these claims' values were compared with each other for `name`."""
+        sources = {c.source for c in claims if c.value is not None}
+        if len(sources) > 1:
+            self.compared.setdefault(name, set()).update(sources)
 
     def field(self, name: str, role: str | None = None) -> list[Claim]:
         return [c for c in self.claims
@@ -55,8 +63,8 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
-FAMILIES = ("counts", "outcomes", "status", "design", "regulatory", "identifiers", "language",
-            "integrity")
+FAMILIES = ("trials", "counts", "outcomes", "status", "design", "regulatory", "identifiers",
+            "language", "integrity")
 
 
 def rule(name: str, *, fields: tuple[str, ...], severity: Severity, explanation: str
@@ -127,6 +135,8 @@ def disagreement(ctx: Context, name: str, claims: list[Claim],
                  severity: Severity | None = None, **details: Any) -> list[Finding]:
     """One mismatch finding if the claims' values fall into more than one group."""
     groups = clusters([c for c in claims if c.value is not None], same)
+    if claims:
+        ctx.mark_compared(claims[0].field, claims)
     if len(groups) < 2:
         return []
     field = claims[0].field

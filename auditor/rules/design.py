@@ -22,6 +22,7 @@ def phase_mismatch(ctx: Context) -> list[Finding]:
 def design_conflict(ctx: Context) -> list[Finding]:
     out = []
     claims = ctx.known("design")
+    ctx.mark_compared("design", claims)
     tags = {c.source: set(c.value) for c in claims}
     by_source = {c.source: c for c in claims}
     for a, b in CONFLICTS:

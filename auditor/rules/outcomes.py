@@ -68,6 +68,8 @@ def outcome_switching(ctx: Context) -> list[Finding]:
     reported = _outcomes(ctx, "primary_outcomes", "publication")
     reg_secondary = ctx.known("secondary_outcomes", "registry")
     pub_secondary = ctx.known("secondary_outcomes", "publication")
+    if registered and reported:
+        ctx.mark_compared("primary_outcomes", registered + reported)
     for reg in registered:
         for text in reg.value:
             norm = comparable(text) or ""

@@ -19,6 +19,7 @@ LIMITS = ("conditional", "time-limited")
                   "time-limited).")
 def approval_type_mismatch(ctx: Context) -> list[Finding]:
     claims = ctx.known("approval")
+    ctx.mark_compared("approval", claims)
     out = []
     limited = [c for c in claims if set(LIMITS) & set(c.value)]
     full = [c for c in claims if "full" in c.value and not set(LIMITS) & set(c.value)]
