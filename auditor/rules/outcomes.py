@@ -1,62 +1,67 @@
-"""Outcome switching, by COMPare's categories: a registered primary outcome not reported, a
-reported primary not registered, a primary demoted to secondary (or a secondary promoted),
-and a changed time frame. Outcomes match by fuzzy similarity after normalising wording.
+"""Outcome switching, by COMPare's categories: a registered primary outcome not reported (and
+whether the paper reports another primary instead, or mentions it only as secondary), a
+reported primary not registered, a primary demoted to secondary or a secondary promoted, and a
+changed time point. Each registered outcome is compared with the paper's outcomes item by item
+on its key (read/outcomes.py: content words with synonyms folded, and the time point apart),
+so rewording stays silent and a measure swapped for a neighbour ('30-day sustained' for
+'7-day point prevalence abstinence') does not.
+
+An outcome that cannot be compared (still mostly Japanese after the glossary, or no content
+words) is never dropped silently: it is compared through another registry page of the same
+trial (the jRCT English page) when the sources have one, or an `outcome_not_comparable`
+finding says so.
 """
 
 from __future__ import annotations
 
-import re
-
-from rapidfuzz import fuzz
+from dataclasses import dataclass
 
 from auditor.models import Claim, Finding
-from auditor.read.values import normalize_outcome, parse_duration_months
+from auditor.read.outcomes import OutcomeKey, outcome_key, similarity
 from auditor.rules import Context, absence, finding, rule, side
 
 DEFAULT_THRESHOLD = 60.0
-
-#: Registry Japanese → English, so a Japanese registration can match an English paper.
-GLOSSARY = {
-    "有害事象": "adverse events", "重篤な": "serious ", "安全性": "safety", "有効性": "efficacy",
-    "運動症状": "motor symptoms", "ドパミン": "dopamine", "ドーパミン": "dopamine",
-    "産生": "production", "生着": "graft survival", "腫瘍": "tumour", "発現": "incidence",
-    "変化": "change", "変化量": "change", "スコア": "score", "評価": "assessment",
-    "移植": "transplantation", "細胞": "cells", "の": " ", "及び": " and ", "および": " and ",
-    "と": " and ", "、": ", ", "（": " (", "）": ") ", "頻度": "frequency", "割合": "rate",
-}
+#: Two time points differ when they are more than this far apart (52 weeks = 12 months).
+TIME_TOLERANCE = 0.05
 
 
-def english(text: str) -> str:
-    for ja, en in sorted(GLOSSARY.items(), key=lambda kv: -len(kv[0])):
-        text = text.replace(ja, en)
-    return text
+@dataclass(frozen=True)
+class Item:
+    """One outcome of one claim."""
+
+    claim: Claim
+    text: str
+    key: OutcomeKey
 
 
-def comparable(text: str) -> str | None:
-    """Normalised English outcome text, or None if it is still mostly Japanese."""
-    t = normalize_outcome(english(text))
-    cjk = len(re.findall(r"[\u3040-\u30ff\u4e00-\u9fff]", t))
-    return None if cjk > max(2, len(t) // 5) else t
+def items(claims: list[Claim]) -> list[Item]:
+    return [Item(c, str(text), outcome_key(str(text))) for c in claims
+            for text in (c.value if isinstance(c.value, list) else [c.value]) if text]
 
 
-def similarity(a: str, b: str) -> float:
-    return fuzz.token_set_ratio(a, b)
-
-
-def best(text: str, candidates: list[str]) -> tuple[str | None, float]:
-    scored = [(c, similarity(text, comparable(c) or "")) for c in candidates]
+def closest(item: Item, others: list[Item]) -> tuple[Item | None, float]:
+    scored = [(o, similarity(item.key, o.key)) for o in others if o.key.comparable]
     return max(scored, key=lambda x: x[1], default=(None, 0.0))
 
 
-def best_secondary(text: str, secondaries: list[Claim], source: str
-                   ) -> tuple[str | None, float, Claim | None]:
-    """The closest secondary outcome the same source states, its score and its claim."""
-    scored = [(*best(text, c.value), c) for c in secondaries if c.source == source]
-    return max(scored, key=lambda x: x[1], default=(None, 0.0, None))
+def _by_source(found: list[Item]) -> dict[str, list[Item]]:
+    out: dict[str, list[Item]] = {}
+    for i in found:
+        out.setdefault(i.claim.source, []).append(i)
+    return out
 
 
-def _outcomes(ctx: Context, field: str, role: str) -> list[Claim]:
-    return [c for c in ctx.known(field, role) if c.value and all(comparable(v) for v in c.value)]
+def _comparable(ctx: Context, role: str) -> tuple[list[Item], list[Item]]:
+    """(comparable primary items, primary items that cannot be compared) for a role."""
+    found = items(ctx.known("primary_outcomes", role))
+    return [i for i in found if i.key.comparable], [i for i in found if not i.key.comparable]
+
+
+def _mentioned(item: Item, source: str, ctx: Context) -> bool:
+    """Whether the source's quoted sentences mention the outcome's words at all."""
+    text = " ".join(c.quote for c in ctx.claims if c.source == source).lower()
+    words = [w for w in item.key.words if len(w) > 3 and "_" not in w]
+    return bool(words) and sum(w in text for w in words) >= max(1, len(words) // 2 + 1)
 
 
 @rule("outcome_switching", fields=("primary_outcomes",), severity="high",
@@ -64,75 +69,115 @@ def _outcomes(ctx: Context, field: str, role: str) -> list[Claim]:
 def outcome_switching(ctx: Context) -> list[Finding]:
     threshold = ctx.threshold if ctx.threshold is not None else DEFAULT_THRESHOLD
     out: list[Finding] = []
-    registered = _outcomes(ctx, "primary_outcomes", "registry")
-    reported = _outcomes(ctx, "primary_outcomes", "publication")
-    reg_secondary = ctx.known("secondary_outcomes", "registry")
-    pub_secondary = ctx.known("secondary_outcomes", "publication")
+    registered, _ = _comparable(ctx, "registry")
+    reported, _ = _comparable(ctx, "publication")
+    reg_secondary = items(ctx.known("secondary_outcomes", "registry"))
+    pub_secondary = items(ctx.known("secondary_outcomes", "publication"))
     if registered and reported:
-        ctx.mark_compared("primary_outcomes", registered + reported)
+        ctx.mark_compared("primary_outcomes",
+                          [i.claim for i in registered] + [i.claim for i in reported])
+    reported_by = _by_source(reported)
+    registered_by = _by_source(registered)
+
     for reg in registered:
-        for text in reg.value:
-            norm = comparable(text) or ""
-            missing_in, demoted_in = [], []
-            for pub in reported:
-                match, score = best(norm, pub.value)
-                if score >= threshold:
-                    a, b = parse_duration_months(text), parse_duration_months(match or "")
-                    if a and b and abs(a - b) > 0.05 * max(a, b):
-                        out.append(finding(
-                            ctx, "outcome_switching", "mismatch",
-                            f"time frame of primary outcome {text!r} changed: {a:g} months "
-                            f"registered in {reg.source}, {b:g} months reported in {pub.source}",
-                            [side(reg, text), side(pub, match)],
-                            category="time frame changed", score=score, threshold=threshold))
-                    continue
-                sec_match = best_secondary(norm, pub_secondary, pub.source)
-                if sec_match[1] >= threshold and sec_match[2] is not None:
-                    demoted_in.append((pub, (sec_match[0], sec_match[1], sec_match[2])))
-                else:
-                    missing_in.append((pub, score))
-            for pub, (match, score, sec_claim) in demoted_in:
+        missing_in: list[tuple[Claim, float, str]] = []
+        for source, pub_items in reported_by.items():
+            match, score = closest(reg, pub_items)
+            if match is not None and score >= threshold:
+                a, b = reg.key.months, match.key.months
+                if a and b and abs(a - b) > TIME_TOLERANCE * max(a, b):
+                    out.append(finding(
+                        ctx, "outcome_switching", "mismatch",
+                        f"time point of primary outcome {reg.text!r} changed: {a:g} months "
+                        f"registered in {reg.claim.source}, {b:g} months reported in {source}",
+                        [side(reg.claim, reg.text), side(match.claim, match.text)],
+                        category="time frame changed", score=score, threshold=threshold))
+                continue
+            secondary, sec_score = closest(reg, [s for s in pub_secondary
+                                                 if s.claim.source == source])
+            if secondary is not None and sec_score >= threshold:
                 out.append(finding(
                     ctx, "outcome_switching", "mismatch",
-                    f"registered primary outcome {text!r} ({reg.source}) is reported only as a "
-                    f"secondary outcome in {pub.source} (similarity {score:.0f} ≥ {threshold:g})",
-                    [side(reg, text), side(sec_claim, match)],
-                    category="primary demoted to secondary", score=score, threshold=threshold))
-            if missing_in:
-                top = max(score for _, score in missing_in)
-                out.append(finding(
-                    ctx, "outcome_switching", "missing",
-                    f"registered primary outcome {text!r} ({reg.source}) is not among the primary "
-                    f"outcomes reported by {', '.join(p.source for p, _ in missing_in)} "
-                    f"(best similarity {top:.0f} < {threshold:g})",
-                    [side(reg, text)] + [side(p) for p, _ in missing_in],
-                    category="registered primary not reported", score=top, threshold=threshold))
+                    f"registered primary outcome {reg.text!r} ({reg.claim.source}) is reported "
+                    f"only as a secondary outcome in {source} (similarity {sec_score:.0f} ≥ "
+                    f"{threshold:g})",
+                    [side(reg.claim, reg.text), side(secondary.claim, secondary.text)],
+                    category="primary demoted to secondary", score=sec_score,
+                    threshold=threshold))
+                continue
+            others_kept = [p for p in pub_items
+                           if any(similarity(p.key, r.key) >= threshold
+                                  for r in registered_by.get(reg.claim.source, []) if r != reg)]
+            how = ("a co-primary dropped: the other registered primaries are reported"
+                   if others_kept else "another primary reported instead")
+            how += "; mentioned in the abstract, but not as primary" \
+                if _mentioned(reg, source, ctx) else "; not mentioned in the abstract"
+            missing_in.append((pub_items[0].claim, score, how))
+        if missing_in:
+            top = max(score for _, score, _ in missing_in)
+            out.append(finding(
+                ctx, "outcome_switching", "missing",
+                f"registered primary outcome {reg.text!r} ({reg.claim.source}) is not among the "
+                f"primary outcomes reported by {', '.join(c.source for c, _, _ in missing_in)} "
+                f"({missing_in[0][2]}; best similarity {top:.0f} < {threshold:g})",
+                [side(reg.claim, reg.text)] + [side(c) for c, _, _ in missing_in],
+                category="registered primary not reported", detail=missing_in[0][2],
+                score=top, threshold=threshold))
+
     for pub in reported:
-        for text in pub.value:
-            norm = comparable(text) or ""
-            unregistered, promoted = [], []
-            for reg in registered:
-                if best(norm, reg.value)[1] >= threshold:
-                    continue
-                sec_match = best_secondary(norm, reg_secondary, reg.source)
-                if sec_match[1] >= threshold and sec_match[2] is not None:
-                    promoted.append((reg, (sec_match[0], sec_match[1], sec_match[2])))
-                else:
-                    unregistered.append(reg)
-            for reg, (match, score, sec_claim) in promoted:
+        unregistered: list[Claim] = []
+        for source, reg_items in registered_by.items():
+            if closest(pub, reg_items)[1] >= threshold:
+                continue
+            secondary, sec_score = closest(pub, [s for s in reg_secondary
+                                                 if s.claim.source == source])
+            if secondary is not None and sec_score >= threshold:
                 out.append(finding(
                     ctx, "outcome_switching", "mismatch",
-                    f"{pub.source} reports {text!r} as a primary outcome; {reg.source} registered "
-                    f"it as secondary (similarity {score:.0f} ≥ {threshold:g})",
-                    [side(pub, text), side(sec_claim, match)],
-                    category="secondary promoted to primary", score=score, threshold=threshold))
-            if unregistered:
-                out.append(finding(
-                    ctx, "outcome_switching", "mismatch",
-                    f"{pub.source} reports primary outcome {text!r}, which is not a registered "
-                    f"primary outcome in {', '.join(r.source for r in unregistered)}",
-                    [side(pub, text)] + [side(r) for r in unregistered],
-                    category="reported primary not registered", threshold=threshold))
+                    f"{pub.claim.source} reports {pub.text!r} as a primary outcome; {source} "
+                    f"registered it as secondary (similarity {sec_score:.0f} ≥ {threshold:g})",
+                    [side(pub.claim, pub.text), side(secondary.claim, secondary.text)],
+                    category="secondary promoted to primary", score=sec_score,
+                    threshold=threshold))
+            else:
+                unregistered.append(reg_items[0].claim)
+        if unregistered:
+            out.append(finding(
+                ctx, "outcome_switching", "mismatch",
+                f"{pub.claim.source} reports primary outcome {pub.text!r}, which is not a "
+                f"registered primary outcome in {', '.join(r.source for r in unregistered)}",
+                [side(pub.claim, pub.text)] + [side(r) for r in unregistered],
+                category="reported primary not registered", threshold=threshold))
+    return out
+
+
+@rule("outcome_not_comparable", fields=("primary_outcomes",), severity="low",
+      explanation="A primary outcome could not be compared (another language outside the "
+                  "glossary, or no content words), and no other page of the same trial bridges "
+                  "it.")
+def outcome_not_comparable(ctx: Context) -> list[Finding]:
+    out = []
+    reg_ok, reg_not = _comparable(ctx, "registry")
+    pub_ok, pub_not = _comparable(ctx, "publication")
+    for role, unreadable, readable, other in (("registry", reg_not, reg_ok, pub_ok + pub_not),
+                                              ("publication", pub_not, pub_ok,
+                                               reg_ok + reg_not)):
+        if not other:
+            continue  # nothing to compare with: outcome_not_stated covers it
+        for source, not_ok in _by_source(unreadable).items():
+            bridges = sorted({i.claim.source for i in readable if i.claim.source != source})
+            if bridges:  # e.g. jrct-ja through jrct-en, the same record in English
+                ctx.mark_compared("primary_outcomes",
+                                  [not_ok[0].claim] + [i.claim for i in readable])
+                continue
+            out.append(finding(
+                ctx, "outcome_not_comparable", "missing",
+                f"{source}'s primary outcome {not_ok[0].text!r} cannot be compared with "
+                f"{', '.join(sorted({i.claim.source for i in other}))}: its text is outside the "
+                "outcome vocabulary (another language?); add the English page of the same "
+                f"{'registration' if role == 'registry' else 'paper'} to compare it",
+                [side(not_ok[0].claim, not_ok[0].text)]
+                + [side(i.claim, i.text) for i in other[:1]]))
     return out
 
 
