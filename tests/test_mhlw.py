@@ -108,3 +108,29 @@ def test_a_page_without_text_is_an_error_naming_the_source():
     doc = Document(b"<html><body>  </body></html>", "text/html", source="mhlw-empty")
     with pytest.raises(ParseError, match="mhlw-empty"):
         mhlw.parse(doc)
+
+
+def test_the_price_column_is_the_price_not_the_code_column():
+    """MHLW's own list header: 薬価基準収載医薬品コード | 成分名 | 規格 | 品名 | 薬価. The first
+    header containing 薬価 is the code column; the price is the column named 薬価."""
+    page = ("<html><body><p>令和8年5月20日から適用</p><table>"
+            "<tr><th>薬価基準収載医薬品コード</th><th>成分名</th><th>規格</th><th>品名</th>"
+            "<th>薬価</th></tr>"
+            "<tr><td>4900413X1029</td><td>ラグネプロセル</td><td>１８瓶１組</td>"
+            "<td>アムシェプリ</td><td>55306737</td></tr></table></body></html>")
+    [price] = [r for r in mhlw.parse(Document(page.encode(), "text/html; charset=utf-8",
+                                              url="https://www.mhlw.go.jp/x.html"))
+               if r.field == "price"]
+    assert price.qualifier == "アムシェプリ"
+    assert price.value == {"amount": 55306737, "currency": "JPY", "pack": "18 vials",
+                           "effective_date": "2026-05-20"}
+
+
+@pytest.mark.parametrize(("text", "pack"), [
+    ("１８瓶１組", "18 vials"), ("18バイアル1組", "18 vials"), ("18-vial set", "18 vials"),
+    ("1 vial", "1 vial"), ("１瓶", "1 vial"),
+])
+def test_pack_units_as_the_sources_write_them(text, pack):
+    from auditor.read.values import parse_pack
+
+    assert parse_pack(text) == pack

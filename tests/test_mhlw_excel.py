@@ -13,7 +13,8 @@ from openpyxl import Workbook
 
 from auditor.errors import ParseError
 from auditor.read.documents import Document
-from auditor.sources import detect, mhlw, mhlw_excel
+from auditor.sources import detect, mhlw
+from auditor.sources.mhlw import excel as mhlw_excel
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "amchepry"
 XLSX = FIXTURES / "mhlw-price-listing-20260519.xlsx"

@@ -14,7 +14,8 @@ from pypdf import PdfWriter
 
 from auditor.errors import ParseError
 from auditor.read.documents import Document
-from auditor.sources import detect, mhlw, mhlw_pdf
+from auditor.sources import detect, mhlw
+from auditor.sources.mhlw import pdf as mhlw_pdf
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "amchepry"
 AMCHEPRY = {"amount": 55306737, "currency": "JPY", "pack": "18 vials",
@@ -111,7 +112,7 @@ def test_rows_across_pages_with_spaced_names_unknown_prices_and_page_numbers():
     prices = {r.qualifier: (r.value, r.locator) for r in read(make_pdf(pages), "price")}
     assert list(prices) == ["テスト 注射液 10mg", "テスト注Ｂ", "テスト注Ｃ"]
     assert prices["テスト 注射液 10mg"][0] == {"amount": 1234, "currency": "JPY",
-                                           "pack": "1 bottle", "effective_date": "2026-05-20"}
+                                           "pack": "1 vial", "effective_date": "2026-05-20"}
     assert prices["テスト注Ｂ"][0] is None
     assert prices["テスト注Ｃ"] == (
         {"amount": 98000, "currency": "JPY", "pack": "1 kit", "effective_date": "2026-05-20"},

@@ -377,7 +377,10 @@ def approval_tags(text: str) -> list[str]:
                   if re.search(pattern, t, re.IGNORECASE))
 
 
-_PACK_UNITS = {"バイアル": "vial", "vials?": "vial", "瓶": "bottle", "bottles?": "bottle",
+#: Pack units as the sources write them, one name per container: MHLW's 瓶 and バイアル and an
+#: English "vial" are the same container (calling 18瓶 and 18 vials different packs raised a
+#: false HIGH price finding); 組 / set and 1患者当たり / per patient are read by parse_pack.
+_PACK_UNITS = {"バイアル": "vial", "vials?": "vial", "瓶": "vial", "bottles?": "vial",
                "袋": "bag", "bags?": "bag", "キット": "kit", "kits?": "kit",
                "シリンジ": "syringe", "syringes?": "syringe", "管": "ampoule",
                "ampoules?": "ampoule"}

@@ -22,8 +22,8 @@ from auditor.read.documents import Document
 
 #: kind → module name. Order matters for detection: most specific first.
 KINDS: dict[str, str] = {
-    "mhlw_excel": "mhlw_excel",  # binary formats first: mhlw detects any mhlw.go.jp URL
-    "mhlw_pdf": "mhlw_pdf",
+    "mhlw_excel": "mhlw.excel",  # binary formats first: mhlw detects any mhlw.go.jp URL
+    "mhlw_pdf": "mhlw.pdf",
     "ctgov": "ctgov",
     "crossref": "crossref",
     "europepmc": "europepmc",
@@ -68,6 +68,6 @@ def parser_version() -> str:
     only while it holds."""
     h = hashlib.sha256()
     package = Path(__file__).parent
-    for p in sorted([*(package.parent / "read").glob("*.py"), *package.glob("*.py")]):
+    for p in sorted([*(package.parent / "read").glob("*.py"), *package.rglob("*.py")]):
         h.update(p.read_bytes())
     return h.hexdigest()[:12]

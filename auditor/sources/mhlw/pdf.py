@@ -19,7 +19,13 @@ from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.values import fold, squash
-from auditor.sources.mhlw_excel import _EFFECTIVE, effective_date, price_columns, price_rows
+from auditor.sources.mhlw.columns import (
+    EFFECTIVE,
+    PageDate,
+    effective_date,
+    price_columns,
+    price_rows,
+)
 
 KIND = "mhlw_pdf"
 ROLE = "regulator"
@@ -42,6 +48,7 @@ def parse(doc: Document) -> list[Reading]:
 
 def price_rows_of(pages: list[list[str]]) -> list[Reading]:
     """Price readings of the table rows on every page, dated by the notice's 適用 sentence."""
+    page_date = _effective_sentence(pages)
     header: list[str] | None = None
     rows: list[tuple[str, list[str]]] = []
     readings: list[Reading] = []
@@ -49,15 +56,15 @@ def price_rows_of(pages: list[list[str]]) -> list[Reading]:
         cells = _cells(line)
         if price_columns(cells) is not None:
             if header is not None and rows:
-                readings += price_rows(header, rows, None)
+                readings += price_rows(header, rows, page_date)
             header, rows = cells, []
             continue
         row = _fit(cells, header) if header is not None else None
         if row is not None:
             rows.append((f"page {page} line {line_no}", row))
     if header is not None and rows:
-        readings += price_rows(header, rows, None)
-    return _dated(readings, _effective_sentence(pages))
+        readings += price_rows(header, rows, page_date)
+    return readings
 
 
 def _text_pages(doc: Document) -> tuple[list[list[str]], str | None]:
@@ -119,7 +126,7 @@ def _fit(cells: list[str], header: list[str]) -> list[str] | None:
     return row if named and _PRICE_CELL.fullmatch(fold(row[cols.price])) else None
 
 
-def _effective_sentence(pages: list[list[str]]) -> tuple[str, str, str] | None:
+def _effective_sentence(pages: list[list[str]]) -> PageDate | None:
     """The 「…から適用」 sentence, which may wrap across lines: lines are joined without a
     space (Japanese has none) and the quote is the whole lines the match spans."""
     for p, lines in enumerate(pages, start=1):
@@ -129,7 +136,7 @@ def _effective_sentence(pages: list[list[str]]) -> tuple[str, str, str] | None:
             starts.append(offset)
             offset += len(line)
         joined = "".join(folded)
-        for pattern in _EFFECTIVE:
+        for pattern in EFFECTIVE:
             m = re.search(pattern, joined)
             if not m:
                 continue
@@ -140,18 +147,3 @@ def _effective_sentence(pages: list[list[str]]) -> tuple[str, str, str] | None:
             if found:
                 return found
     return None
-
-
-def _dated(readings: list[Reading], page_date: tuple[str, str, str] | None) -> list[Reading]:
-    """Undated price readings take the notice's 適用 date, quoted and located as in mhlw.py."""
-    if page_date is None:
-        return readings
-    out: list[Reading] = []
-    for r in readings:
-        if r.field == "price" and r.value is not None and r.value["effective_date"] is None:
-            r = r.model_copy(update={
-                "value": {**r.value, "effective_date": page_date[0]},
-                "quote": f"{r.quote} … {page_date[1]}",
-                "locator": f"{r.locator}; effective date from {page_date[2]}"})
-        out.append(r)
-    return out
