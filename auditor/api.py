@@ -77,7 +77,8 @@ def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Confi
             client: Client | None = None) -> CompareResult:
     """Compare snapshot files (paths, `KIND:PATH` strings or `(kind, path)` pairs), or start
     from one identifier (DOI, PMID, NCT or jRCT id): fetch it and what it links to, then
-    compare. No database is written."""
+    compare. One file alone gives what that source says (its claims). No database is
+    written."""
     if not sources_or_ids:
         raise AuditorError("nothing to compare: give two snapshot files, or one DOI, PMID, NCT "
                            "or jRCT id")
@@ -93,9 +94,9 @@ def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Confi
                                             judged.compared),
                              fetched=found.fetched, failed=found.failed,
                              snapshot_folder=config.snapshot_dir / "compare")
-    if len(sources_or_ids) < 2:
-        raise AuditorError(f"{first}: no such file; give two snapshot files, or one DOI, PMID, "
-                           "NCT or jRCT id to fetch and compare")
+    if len(sources_or_ids) == 1 and not _kind_and_path(first)[1].exists():
+        raise AuditorError(f"{first}: no such file, and not a DOI, PMID, NCT or jRCT id; give "
+                           "snapshot files, or one identifier to fetch and compare")
     claims, findings, comparisons = compare_documents(
         [_kind_and_path(s) for s in sources_or_ids], config=config)
     return CompareResult(claims, findings, comparisons)

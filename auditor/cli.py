@@ -17,7 +17,13 @@ from auditor import __version__, api, store
 from auditor.config import Config, load_config
 from auditor.errors import AuditorError
 from auditor.models import FIELDS, SEVERITY_ORDER, Finding
-from auditor.outputs.terminal import comparison_table, findings_json, findings_table, summary_line
+from auditor.outputs.terminal import (
+    claims_table,
+    comparison_table,
+    findings_json,
+    findings_table,
+    summary_line,
+)
 
 #: A terminal summary stays readable: field tables for a few subjects, the top findings.
 SHOW_FIELDS_FOR = 3
@@ -127,6 +133,11 @@ def compare(sources: tuple[str, ...], as_json: bool, fail_on: str, config_path: 
     if as_json:
         click.echo(json.dumps(findings_json(findings, claims), indent=2, ensure_ascii=False,
                               default=str))
+    elif len({c.source for c in claims}) == 1 and not result.fetched:
+        click.echo(claims_table(claims))  # one file: what that source says
+        if findings:
+            click.echo()
+            click.echo(findings_table(findings))
     else:
         click.echo(comparison_table(comparisons))
         click.echo()

@@ -71,3 +71,15 @@ def test_compare_detects_formats_and_refuses_unknown_ones(run_cli, tmp_path):
     result = run_cli("compare", str(junk), str(other))
     assert result.exit_code == 2
     assert "cannot tell what kind of source" in result.stderr and "KIND:PATH" in result.stderr
+
+
+def test_compare_one_file_shows_what_that_source_says(run_cli):
+    from conftest import FIXTURES
+
+    result = run_cli("compare", str(FIXTURES / "amchepry" / "jrct-jRCT2090220384-en.html"))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("jrct-jRCT2090220384-en (jrct, registry): what it says")
+    assert any(line.startswith("enrollment (planned)") and "7 participants" in line
+               for line in lines)
+    assert "quote" in lines[1] and "where" in lines[1]

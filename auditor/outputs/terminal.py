@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from auditor.models import Claim, Finding
+from auditor.models import SEVERITY_ORDER, Claim, Finding
 
 SEVERITY_MARK = {"high": "HIGH", "medium": "MED", "low": "low", "info": "info"}
 
@@ -59,13 +59,28 @@ def comparison_table(comparisons: list[Any]) -> str:
     return title + "\n" + _table(["field", "verdict", "values by source"], rows, [22, 13, 80])
 
 
+def claims_table(claims: list[Claim]) -> str:
+    """What one source says, claim by claim, with the quote and where it was read."""
+    if not claims:
+        return "no claims: the reader found none of the fields it knows in this document"
+    rows = [[c.field + (f" ({c.qualifier})" if c.qualifier else ""), c.value_text(),
+             shorten(c.quote, 160), c.locator] for c in claims]
+    title = f"{claims[0].source} ({claims[0].source_kind}, {claims[0].role}): what it says"
+    return title + "\n" + _table(["field", "value", "quote", "where"], rows, [24, 30, 60, 30])
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary, with an ellipsis, never mid-word."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else textwrap.shorten(text, limit, placeholder=" …")
+
+
 def findings_table(findings: list[Finding], new: set[str] | None = None) -> str:
     if not findings:
         return "no findings"
     new = new or set()
     rows = []
-    for f in sorted(findings, key=lambda f: (-["info", "low", "medium", "high"].index(
-            f.severity), f.subject, f.field)):
+    for f in sorted(findings, key=lambda f: (-SEVERITY_ORDER[f.severity], f.subject, f.field)):
         quotes = " | ".join(f"{s.source} [{s.locator}]: “{(s.quote or '—')[:140]}”"
                             for s in f.sources[:3])
         rows.append([SEVERITY_MARK[f.severity] + (" NEW" if f.id in new else ""),

@@ -15,7 +15,17 @@ from typing import Any
 import sqlite_utils
 
 from auditor.errors import AuditorError
-from auditor.models import AuditRun, Claim, Finding, Snapshot, SourceRef, Subject, digest, now_utc
+from auditor.models import (
+    SEVERITY_ORDER,
+    AuditRun,
+    Claim,
+    Finding,
+    Snapshot,
+    SourceRef,
+    Subject,
+    digest,
+    now_utc,
+)
 
 SCHEMA_VERSION = 1
 
@@ -67,7 +77,6 @@ FOREIGN_KEYS = {
     "finding_events": [("run_id", "runs", "id"), ("finding_id", "findings", "id")],
     "source_runs": [("run_id", "runs", "id")],
 }
-SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3}
 
 
 def open_db(path: str | Path) -> sqlite_utils.Database:
@@ -338,7 +347,7 @@ class RunWriter:
             self.seen.add(f.id)
             rows.append({"id": f.id, "subject": f.subject, "field": f.field, "kind": f.kind,
                          "rule": f.rule, "severity": f.severity,
-                         "severity_rank": SEVERITY_RANK[f.severity], "message": f.message,
+                         "severity_rank": SEVERITY_ORDER[f.severity], "message": f.message,
                          "status": "open", "last_seen_run": run.id, "last_seen": now,
                          "resolved_run": None, "resolved_at": None,
                          "details": json.dumps(f.details, ensure_ascii=False, default=str),
