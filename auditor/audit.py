@@ -34,6 +34,7 @@ from auditor.models import (
     stamp,
 )
 from auditor.read.documents import Document
+from auditor.rules.gaps import SourceState, gaps_and_questions
 
 
 @dataclass
@@ -176,12 +177,17 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
     if previous:
         findings += changes(subject.id, previous, claims)
     comparisons = compare_fields(subject, claims, findings, judged.compared)
+    gaps, questions = gaps_and_questions(
+        claims, [f for f in findings if f.kind != "changed"],
+        [SourceState(r.name, r.kind, roles[r.name], s.provenance, r.name in failures)
+         for r, s, _ in loaded])
     all_findings += findings
     all_comparisons += comparisons
     writer.subject(
         subject, fingerprint=fingerprint, sources=[r for r, _, _ in loaded],
         roles=roles, snapshots=[(s, version) for _, s, _ in loaded], claims=claims,
         findings=findings, source_outcomes=outcomes,
+        notes=[("gap", g) for g in gaps] + [("question", q) for q in questions],
         comparisons=[{"subject": c.subject, "field": c.field, "verdict": c.verdict,
                       "values": json.dumps(c.values, ensure_ascii=False),
                       "run_id": writer.run.id} for c in comparisons])

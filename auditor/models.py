@@ -47,6 +47,10 @@ FIELDS: dict[str, str] = {
     "source_health": "Whether a source could be fetched and read as it was before",
 }
 
+#: Qualifiers of an enrollment count of people who entered the trial, as opposed to a
+#: registry's planned or estimated target: registries say "actual", papers say which.
+ENROLLED_QUALIFIERS = frozenset({"actual", "randomised", "enrolled", "treated"})
+
 FieldName = str
 Severity = Literal["info", "low", "medium", "high"]
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3}

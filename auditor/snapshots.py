@@ -12,6 +12,7 @@ import os
 import tempfile
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 from auditor.errors import SnapshotError
 from auditor.models import Snapshot, now_utc
@@ -123,9 +124,7 @@ def save(root: Path, relative: str, body: bytes, snapshot: Snapshot) -> Snapshot
     entry = snapshot.model_dump(exclude={"path", "source", "kind"}, exclude_none=True)
     entry = {"file": path.name, "source": snapshot.source, "kind": snapshot.kind, **entry}
     manifest[path.name] = entry
-    payload = {"snapshots": sorted(manifest.values(), key=lambda e: e["file"])}
-    _atomic_write(path.parent / MANIFEST,
-                  (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_manifest(path.parent, manifest)
     return snapshot
 
 
@@ -134,9 +133,17 @@ def register(folder: Path, file: str, **entry: object) -> None:
     manifest = read_manifest(folder)
     body = (folder / file).read_bytes()
     manifest[file] = {"file": file, **entry, "sha256": sha256(body)}
-    payload = {"snapshots": sorted(manifest.values(), key=lambda e: e["file"])}
-    _atomic_write(folder / MANIFEST,
-                  (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_manifest(folder, manifest)
+
+
+def write_manifest(folder: Path, entries: dict[str, dict]) -> None:
+    """Write a folder's manifest.json (file name → entry), entries in file-name order."""
+    write_json(folder / MANIFEST, {"snapshots": sorted(entries.values(), key=lambda e: e["file"])})
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON atomically (a kill never leaves half a file), indented, UTF-8."""
+    _atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -152,4 +159,5 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-__all__ = ["load", "load_file", "save", "safe_path", "sha256", "read_manifest", "now_utc"]
+__all__ = ["load", "load_file", "now_utc", "read_manifest", "register", "safe_path", "save",
+           "sha256", "write_json", "write_manifest"]

@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import sqlite_utils
 
 from auditor import snapshots, store
+from auditor.acquire.fetch import ctgov_pages
 from auditor.acquire.http import Client
 from auditor.errors import AuditorError, FetchError, ParseError
 from auditor.models import Claim, Snapshot, SourceRef, Subject, now_utc
@@ -100,11 +100,6 @@ class BulkResult:
 
 def checkpoint_path(out: Path) -> Path:
     return out / FOLDER / CHECKPOINT
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    snapshots._atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-                            .encode("utf-8"))
 
 
 def _start(out: Path, identity: dict[str, Any], restart: bool) -> dict[str, Any]:
@@ -268,8 +263,7 @@ class _Sink:
                 records.append((Subject(id=nct, name=str(title)), ref, ROLE, snap, claims))
             if changed:
                 os.sync()  # the page's files reach the disk before the manifest names them
-                _write_json(folder / snapshots.MANIFEST,
-                            {"snapshots": sorted(manifest.values(), key=lambda e: e["file"])})
+                snapshots.write_manifest(folder, manifest)
         try:
             cp["claims"] += store.write_bulk(self.db, records, self.version)
         except sqlite3.OperationalError as e:
@@ -311,17 +305,14 @@ def search(client: Client, params: dict[str, str], out: Path, db: sqlite_utils.D
         cp = _start(out, identity, restart)
         resumed_at = cp["pages"]
         sink = _Sink(out, db)
-        token: str | None = cp["next_page_token"]
         done_now = 0
         bar = _bar(progress, None, "pages")
+        pages = ctgov_pages(lambda url: _page(client, url, cp["pages"] + 1, cp), params,
+                            page_size=page_size, base=base, token=cp["next_page_token"])
         try:
             while not cp["done"] and (max_pages is None or done_now < max_pages):
                 page = cp["pages"] + 1
-                query = {**params, "pageSize": str(page_size), "format": "json"}
-                if token:
-                    query["pageToken"] = token
-                url = f"{base.rstrip('/')}/studies?" + urlencode(query)
-                data = _page(client, url, page, cp)
+                url, data, next_token = next(pages)
                 found = data.get("studies")
                 if not isinstance(found, list):
                     raise BulkInterrupted(
@@ -332,11 +323,10 @@ def search(client: Client, params: dict[str, str], out: Path, db: sqlite_utils.D
                 sink.write(items, cp, retrieved_at=now_utc(),
                            note=f"One study ({{name}}) of GET {url}; the bytes are canonical "
                                 "JSON (sorted keys, compact, UTF-8), not the server's.")
-                next_token = data.get("nextPageToken")
                 cp.update(pages=page, next_page_token=next_token,
-                          done=not next_token or next_token == token, updated_at=now_utc())
-                _write_json(checkpoint_path(out), cp)
-                token = next_token
+                          done=not next_token or next_token == cp["next_page_token"],
+                          updated_at=now_utc())
+                snapshots.write_json(checkpoint_path(out), cp)
                 done_now += 1
                 bar.update(1)
         finally:
@@ -404,12 +394,12 @@ def archive(path: Path, out: Path, db: sqlite_utils.Database, *, batch_size: int
                                 "canonical JSON (sorted keys, compact, UTF-8).")
                 cp.update(next_member=start + len(batch), pages=cp["pages"] + 1,
                           updated_at=now_utc())
-                _write_json(checkpoint_path(out), cp)
+                snapshots.write_json(checkpoint_path(out), cp)
                 done_now += 1
                 bar.update(len(batch))
             if cp["next_member"] >= len(members) and not cp["done"]:
                 cp.update(done=True, updated_at=now_utc())
-                _write_json(checkpoint_path(out), cp)
+                snapshots.write_json(checkpoint_path(out), cp)
         finally:
             bar.close()
     return _result("archive", cp, resumed_at, done_now)

@@ -10,13 +10,15 @@ the latency, sets the pace.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from tqdm import tqdm
@@ -44,7 +46,9 @@ BASES: dict[str, str] = {
 }
 #: Kinds with no stable per-identifier URL: the config must give `url`. (WHO ICTRP has no
 #: documented public per-trial export endpoint; its XML export is a download from the portal.)
-NEEDS_URL = ("ictrp", "mhlw", "pmda", "page", "mhlw_excel", "mhlw_pdf")
+#: umin: a UMIN id does not give the receipt number (R…) of its ctr_view.cgi page;
+#: ctgov_xml: the legacy XML API was retired in 2024, so only archived snapshots are read.
+NEEDS_URL = ("ictrp", "mhlw", "pmda", "page", "mhlw_excel", "mhlw_pdf", "umin", "ctgov_xml")
 
 
 #: A typical response time; sets how many requests a fast-limited host may have in flight.
@@ -141,21 +145,32 @@ def elink(client: Client, ids: list[str], *, dbfrom: str = "pubmed", db: str = "
     return found
 
 
-def ctgov_search(client: Client, params: dict[str, str], *, page_size: int = 100,
-                 max_pages: int = 100, bases: dict[str, str] | None = None) -> Iterator[dict]:
-    """Studies matching a ClinicalTrials.gov v2 query, following nextPageToken lazily."""
-    token: str | None = None
-    for _ in range(max_pages):
+def ctgov_pages(get_page: Callable[[str], dict[str, Any]], params: dict[str, str], *,
+                page_size: int, base: str, token: str | None = None
+                ) -> Iterator[tuple[str, dict[str, Any], str | None]]:
+    """The one loop over ClinicalTrials.gov v2 search pages: (url, page, next token) per page,
+    following nextPageToken (from `token`, to resume) until there is none or it repeats.
+    `get_page` fetches and decodes one page URL, raising as its caller needs."""
+    while True:
         query = {**params, "pageSize": str(page_size), "format": "json"}
         if token:
             query["pageToken"] = token
-        url = f"{_bases(bases)['ctgov']}/studies?" + urlencode(query)
-        data = _json(client.get(url, source="ctgov search"), "ctgov search")
-        yield from data.get("studies", [])
+        url = f"{base.rstrip('/')}/studies?" + urlencode(query)
+        data = get_page(url)
         next_token = data.get("nextPageToken")
+        yield url, data, next_token
         if not next_token or next_token == token:
             return
         token = next_token
+
+
+def ctgov_search(client: Client, params: dict[str, str], *, page_size: int = 100,
+                 max_pages: int = 100, bases: dict[str, str] | None = None) -> Iterator[dict]:
+    """Studies matching a ClinicalTrials.gov v2 query, following nextPageToken lazily."""
+    pages = ctgov_pages(lambda url: _json(client.get(url, source="ctgov search"), "ctgov search"),
+                        params, page_size=page_size, base=_bases(bases)["ctgov"])
+    for _url, data, _next in itertools.islice(pages, max_pages):
+        yield from data.get("studies", [])
 
 
 # --- fetching sources into snapshots ------------------------------------------------------

@@ -123,82 +123,10 @@ def build_report(db: sqlite_utils.Database, subject: str) -> SubjectReport:
                     report.notes.append(note)
                     note.number = len(report.notes)
         report.rows.append(FieldRow(name, verdicts.get(name), by_role))
-    report.gaps, report.questions = gaps_and_questions(report, claims)
+    notes = store.report_notes(db, subject)
+    report.gaps = [n for s, n in notes if s == "gap"]
+    report.questions = [n for s, n in notes if s == "question"]
     return report
-
-
-def gaps_and_questions(report: SubjectReport, claims: list[dict[str, Any]]
-                       ) -> tuple[list[str], list[str]]:
-    """What the sources do not support, and the questions that follow from it."""
-    gaps: list[str] = []
-    questions: list[str] = []
-    by_field: dict[str, list[dict[str, Any]]] = {}
-    for c in claims:
-        by_field.setdefault(c["field"], []).append(c)
-    roles_present = {s["role"] for s in report.sources}
-    for role in ROLES:
-        if role not in roles_present:
-            gaps.append(f"No {role} source is configured for this subject.")
-    registries = sorted({s["name"] for s in report.sources if s["role"] == "registry"})
-    if registries:
-        silent = [f for f in TRIAL_FIELDS if f in by_field
-                  and not any(c["role"] == "registry" for c in by_field[f])]
-        for f in silent:
-            others = sorted({c["source"] for c in by_field[f]})
-            gaps.append(f"No registry source reports {label(f)}; only {', '.join(others)} do.")
-        if silent:
-            questions.append(f"Will the registry ({', '.join(registries)}) record "
-                             f"{', '.join(label(f) for f in silent)}, or do these rest on the "
-                             "publication and company texts alone?")
-        enrol = by_field.get("enrollment", [])
-        if enrol and all(c["qualifier"] == "planned" for c in enrol if c["role"] == "registry") \
-                and any(c["role"] == "registry" for c in enrol) \
-                and any(c["qualifier"] == "actual" for c in enrol):
-            gaps.append("The registries give only the planned enrollment; the actual number "
-                        "comes from " + ", ".join(sorted({c["source"] for c in enrol
-                                                          if c["qualifier"] == "actual"})) + ".")
-    for f, cs in by_field.items():
-        names = sorted({c["source"] for c in cs})
-        roles = sorted({c["role"] for c in cs})
-        if len(names) == 1:
-            gaps.append(f"{label(f).capitalize()} rests on one source only: {names[0]} "
-                        f"({cs[0]['role']}).")
-        elif len(roles) == 1 and roles[0] in ("regulator", "company") and len(report.sources) > 1:
-            gaps.append(f"{label(f).capitalize()} comes only from the {roles[0]}: "
-                        f"{', '.join(names)}; no other kind of source states it.")
-    ids = " ".join(c["value_text"] for c in by_field.get("identifiers", []))
-    kinds = {s["kind"] for s in report.sources}
-    for c in by_field.get("pipeline", []):
-        region = (c["qualifier"] or "").strip()
-        expected = REGION_REGISTRIES.get(region.lower())
-        if expected and expected[1] not in ids and expected[2] not in kinds:
-            value = _json(c["value"])
-            status = f" ({value['status']})" if isinstance(value, dict) and value.get("status") \
-                else ""
-            gaps.append(f"{c['source']} lists a {region} programme{status}, but no source "
-                        f"cites a {expected[0]} ({expected[1]}…) registration and none is "
-                        "configured.")
-            questions.append(f"Where is the {region} study registered, and does its registration "
-                             "match the Japanese one?")
-    unstated = [f for f in FIELDS if f not in by_field and f not in ABSENCE_IS_FINE]
-    if unstated:
-        gaps.append("No source states: " + ", ".join(label(f) for f in unstated) + ".")
-    approval = " ".join(c["value_text"] for c in by_field.get("approval", []))
-    if "time-limited" in approval and "approval_date" not in by_field:
-        questions.append("When was the approval granted and when does its time limit end? "
-                         "No source here states an approval date.")
-    for row in report.findings:
-        questions.append(f"{label(row['field']).capitalize()}: {row['message']}. Is this explained "
-                         "in the sources, or does one of them need correcting?")
-    reconstructed = [s["name"] for s in report.sources if s["provenance"] == "reconstructed"]
-    if reconstructed:
-        questions.append(f"{len(reconstructed)} snapshot(s) were reconstructed by hand, not "
-                         f"fetched ({', '.join(reconstructed)}): re-fetch them before quoting.")
-    failing = [s["name"] for s in report.sources if s["failing_since"]]
-    if failing:
-        questions.append(f"Failing sources ({', '.join(failing)}) are shown from their last "
-                         "good snapshot: has anything changed since?")
-    return gaps, questions
 
 
 def _json(text: str | None) -> Any:

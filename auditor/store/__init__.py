@@ -27,7 +27,7 @@ from auditor.models import (
     now_utc,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: report_notes
 
 TABLES: dict[str, dict[str, Any]] = {
     "subjects": {"columns": {"id": str, "name": str, "aliases": str, "fingerprint": str,
@@ -66,6 +66,9 @@ TABLES: dict[str, dict[str, Any]] = {
                         "pk": ("finding_id", "position")},
     "finding_events": {"columns": {"run_id": str, "finding_id": str, "event": str, "at": str},
                        "pk": ("run_id", "finding_id")},
+    "report_notes": {"columns": {"subject": str, "position": int, "section": str, "text": str,
+                                 "run_id": str},
+                     "pk": ("subject", "position")},
     "comparisons": {"columns": {"subject": str, "field": str, "verdict": str, "values": str,
                                 "run_id": str},
                     "pk": ("subject", "field")},
@@ -205,7 +208,8 @@ class RunWriter:
         self._touched: list[str] = []
         self._carried: list[str] = []
         self._fingerprints = dict(db.execute("select id, fingerprint from subjects").fetchall())
-        self._stale: dict[str, list[str]] = {"finding_sources": [], "comparisons": []}
+        self._stale: dict[str, list[str]] = {"finding_sources": [], "comparisons": [],
+                                             "report_notes": []}
 
     BATCH = 5000
 
@@ -216,7 +220,8 @@ class RunWriter:
         """Write buffered rows: few large statements instead of many small ones."""
         db = self.db
         self._carry_forward()
-        for column, table in (("finding_id", "finding_sources"), ("subject", "comparisons")):
+        for column, table in (("finding_id", "finding_sources"), ("subject", "comparisons"),
+                              ("subject", "report_notes")):
             for chunk, marks in in_chunks(self._stale[table]):
                 db.execute(f"delete from {table} where {column} in ({marks})", chunk)
             self._stale[table].clear()
@@ -226,7 +231,8 @@ class RunWriter:
                 ("claims", "id", "ignore"), ("findings", "id", "upsert"),
                 ("finding_sources", ("finding_id", "position"), "replace"),
                 ("finding_events", ("run_id", "finding_id"), "replace"),
-                ("comparisons", ("subject", "field"), "replace")):
+                ("comparisons", ("subject", "field"), "replace"),
+                ("report_notes", ("subject", "position"), "replace")):
             write_rows(db, table, self._rows.pop(table, []), pk, mode)
         ids, self._touched = self._touched, []
         for chunk, marks in in_chunks(ids):
@@ -279,7 +285,8 @@ class RunWriter:
                 roles: dict[str, str], snapshots: list[tuple[Snapshot, str]],
                 claims: list[Claim], findings: list[Finding],
                 comparisons: list[dict[str, Any]],
-                source_outcomes: dict[str, tuple[str, str | None]]) -> None:
+                source_outcomes: dict[str, tuple[str, str | None]],
+                notes: list[tuple[str, str]] | None = None) -> None:
         db, now, run = self.db, self.now, self.run
         self.subjects.append(subject.id)
         self.sources += len(sources)
@@ -329,6 +336,10 @@ class RunWriter:
         self._findings(findings)
         self._stale["comparisons"].append(subject.id)
         self._add("comparisons", comparisons)
+        self._stale["report_notes"].append(subject.id)
+        self._add("report_notes", [{"subject": subject.id, "position": i, "section": section,
+                                    "text": text, "run_id": run.id}
+                                   for i, (section, text) in enumerate(notes or [])])
         self._maybe_flush()
 
     def _findings(self, findings: list[Finding]) -> None:
@@ -596,3 +607,12 @@ def failing_since(db: sqlite_utils.Database, source: str) -> str | None:
     """When a source's fetches started failing, or None."""
     row = db.execute("select failing_since from sources where name = ?", [source]).fetchone()
     return row[0] if row else None
+
+
+def report_notes(db: sqlite_utils.Database, subject: str) -> list[tuple[str, str]]:
+    """(section, text) of the subject's last audit: its gaps and questions, in order."""
+    table = db.table("report_notes")
+    if not table.exists():
+        return []
+    return [(r["section"], r["text"]) for r in table.rows_where("subject = ?", [subject],
+                                                                 order_by="position")]
