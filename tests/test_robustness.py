@@ -161,3 +161,16 @@ def test_datasette_keeps_answering_during_an_audit(big_dossier):
     finally:
         os.killpg(serve.pid, signal.SIGTERM)
         serve.wait(timeout=20)
+
+
+def test_bytes_that_decode_in_no_charset_are_refused_not_parsed_with_replacements():
+    from auditor.errors import ParseError
+    from auditor.read.documents import decode
+
+    body = "薬価 55306737".encode("shift_jis") + b"\xff\xfe\xfd\x80\x81" * 3
+    try:
+        text = decode(body, "text/html; charset=utf-8", source="mhlw-price")
+    except ParseError as e:
+        assert "mhlw-price" in str(e) and "re-fetch" in str(e)
+    else:
+        assert "\ufffd" not in text, "decoded with replacement characters"

@@ -54,7 +54,12 @@ def decode(body: bytes, media_type: str | None = None, *, source: str = "?") -> 
         raise ParseError(f"{source}: cannot tell the text encoding (declared {charset!r}); "
                          "save the page again or give its charset in the manifest")
     encoding = _CHARSET_ALIASES.get(best.encoding.lower(), best.encoding)
-    return body.decode(encoding, errors="replace")
+    try:  # never decode "with replacement" and parse what is left: a wrong value is worse
+        return body.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as e:
+        raise ParseError(f"{source}: the bytes do not decode as {charset or 'UTF-8'} nor as the "
+                         f"detected {encoding} ({e.__class__.__name__}); the file may be damaged: "
+                         "re-fetch it, or give its charset in the manifest") from e
 
 
 @dataclass
