@@ -1,6 +1,7 @@
 """ClinicalTrials.gov API v2 → readings: the reconstructed exPDite record, a full study with
 results, a study with unreadable values and a search-results page."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -104,7 +105,7 @@ def test_full_study(full, locator, field, value, qualifier, quote):
     (f"{P}.designModule.enrollmentInfo.count", '"count": "twelve", "type": "ACTUAL"'),
     (f"{P}.outcomesModule.primaryOutcomes[0].timeFrame", "until the end"),
     ("$.resultsSection.adverseEventsModule.seriousEvents[].stats[].numEvents",
-     "seriousEvents numEvents: None"),
+     "seriousEvents numEvents: None; numAffected given without numEvents: events not counted"),
 ])
 def test_present_but_unreadable_is_none(locator, quote):
     reading = at(ctgov.parse(doc(INPUTS / "unreadable-study.json")), locator)
@@ -149,3 +150,95 @@ def test_studies_of_a_single_study_is_an_error():
 ])
 def test_detect(path, expected):
     assert ctgov.detect(doc(path)) is expected
+
+
+# --- results sections of real records (tests/real/ctgov, shared/reference-formats) ----------
+
+REAL = ROOT / "tests" / "real" / "ctgov"
+REFERENCE = Path("/work/shared/reference-formats/ctgov-v2-NCT02278341.json")
+AE = "$.resultsSection.adverseEventsModule"
+
+
+def real_study(nct: str) -> Document:
+    """One study picked out of the corpus' search pages, as its own document."""
+    for path in sorted(REAL.glob("*/*.json")):
+        if path.name == "MANIFEST.json":
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for study in data if isinstance(data, list) else data.get("studies", [data]):
+            if study["protocolSection"]["identificationModule"]["nctId"] == nct:
+                return Document(json.dumps(study).encode(), "application/json", source=nct)
+    raise LookupError(nct)
+
+
+def field_of(readings, field):
+    found = [r for r in readings if r.field == field]
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize("nct, serious, everything", [
+    # labels: tests/real/ctgov/*/labels.jsonl (events = serious + other numEvents, all groups)
+    ("NCT02967393", 2, 150),
+    ("NCT01958125", 4, 58),
+    ("NCT01792817", 13, 63),
+    ("NCT03107052", 14, 135),
+    ("NCT02438826", 33, 759),
+    ("NCT04066023", 0, 10),  # no seriousEvents listed, every group 0 affected
+    ("NCT02381795", 0, 16),
+    ("NCT00712335", 0, 0),  # nothing listed, 0 affected (one group has 0 at risk)
+    ("NCT00329836", 0, 0),
+    ("NCT00203242", 0, None),  # otherEvents give numAffected only: events unknown
+    ("NCT00356603", 0, None),
+])
+def test_adverse_event_counts_of_real_records(nct, serious, everything):
+    readings = ctgov.parse(real_study(nct))
+    assert field_of(readings, "serious_adverse_events").value == serious
+    assert field_of(readings, "adverse_events").value == everything
+
+
+def test_people_affected_are_not_counted_as_events():
+    ae = field_of(ctgov.parse(real_study("NCT00203242")), "adverse_events")
+    assert ae.value is None
+    assert "numAffected given without numEvents: events not counted" in ae.quote
+    serious = field_of(ctgov.parse(real_study("NCT00203242")), "serious_adverse_events")
+    assert (serious.quote, serious.locator) == (
+        "no seriousEvents listed; eventGroups seriousNumAffected: 0",
+        f"{AE}.eventGroups[].seriousNumAffected")
+
+
+def test_no_one_at_risk_is_no_data_not_zero():
+    """NCT01298921: 'data cannot be found', every group 0 at risk: no count at all."""
+    readings = ctgov.parse(real_study("NCT01298921"))
+    assert not {"adverse_events", "serious_adverse_events"} & {r.field for r in readings}
+
+
+@pytest.mark.parametrize("nct, analysed", [
+    ("NCT02438826", 237),  # 120 + 117 analysed of 240 enrolled
+    ("NCT01701245", 93),
+    ("NCT00356603", None),  # groups overlap (a combined group): 132 > 75 enrolled
+    ("NCT02619617", None),  # sequential cohorts: 40 > 28 enrolled
+    ("NCT03107052", None),  # primary outcomes analysed in different populations
+    ("NCT01298921", None),  # 0 analysed: nothing to say
+])
+def test_sample_size_analysed_only_when_unambiguous(nct, analysed):
+    reading = field_of(ctgov.parse(real_study(nct)), "sample_size_analysed")
+    assert (reading.value if reading else None) == analysed
+    if reading:
+        assert reading.qualifier == "primary outcome" and reading.unit == "participants"
+
+
+def test_a_single_group_model_with_a_comparator_arm_is_not_single_arm():
+    design = field_of(ctgov.parse(real_study("NCT01406860")), "design")
+    assert design.value == ["blinded", "controlled", "randomised"]
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="shared reference formats not mounted")
+def test_reference_record_with_results():
+    readings = ctgov.parse(doc(REFERENCE))  # holds NCT02552212, whatever its file name says
+    assert field_of([r for r in readings if r.qualifier == "self"][:1],
+                    "identifiers").value == ["NCT02552212"]
+    assert field_of(readings, "serious_adverse_events").value == 38
+    ae = field_of(readings, "adverse_events")
+    assert (ae.value, ae.qualifier) == (434, "other events above 5% threshold")
+    assert field_of(readings, "sample_size_analysed") is None  # 317, 0, 148 … analysed

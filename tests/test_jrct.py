@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from auditor.errors import ParseError
 from auditor.read.documents import Document
@@ -184,3 +186,104 @@ def test_fixture_is_registered_as_reconstructed(path):
     assert entry["sha256"] == sha256(path.read_bytes())
     assert entry["url"].endswith("latest-detail/jRCT2090220384")
     assert "OMITTED" in entry["note"]
+
+
+# --- the real 2020 page (verbatim, tests/real/jrct/) ----------------------------------------
+
+REAL = ROOT / "tests" / "real" / "jrct" / "nnh__research_management"
+AML = REAL / "jrct_jRCTs051180190.html"
+
+
+@pytest.fixture(scope="module")
+def aml() -> list:
+    return jrct.parse(doc(AML))
+
+
+def by(readings, field, qualifier=None):
+    found = [r for r in readings if r.field == field and r.qualifier == qualifier]
+    assert len(found) == 1, (field, qualifier, found)
+    return found[0]
+
+
+@pytest.mark.parametrize(("field", "qualifier", "value", "quote", "row"), [
+    ("identifiers", "self", ["jRCTs051180190"], "jRCTs051180190", "臨床研究実施計画番号"),
+    ("enrollment", "planned", 66, "66", "実施予定被験者数"),
+    ("phase", None, ["2"], "2", "試験のフェーズ"),
+    ("status", None, "RECRUITING", "募集中", "進捗状況"),
+    ("registration_date", None, "2019-03-26", "平成31年3月26日", "初回公表日"),
+    ("registration_date", "first submitted", "2019-03-18", "平成31年3月18日", "届出日"),
+    ("start_date", None, "2017-09-15", "2017年09月15日", "第1症例登録日"),
+    ("completion_date", "overall planned", "2030-06-30", "2030年06月30日", "実施期間（終了日）"),
+    ("indication", "ja", "急性白血病", "急性白血病", "対象疾患名"),
+    ("indication", "en", "acute myeloid leukemia (AML)", "acute myeloid leukemia (AML)",
+     "対象疾患名 / Health Condition(s) or Problem(s) Studied"),
+    ("primary_outcomes", "ja", ["移植後3 年全生存率"], "移植後3 年全生存率",
+     "主たる評価項目 / Primary Outcome(s)"),
+    ("primary_outcomes", "en",
+     ["Probability of overall survival rate at three years after transplantation"],
+     "Probability of overall survival rate at three years after transplantation",
+     "主たる評価項目 / Primary Outcome(s)"),
+])
+def test_real_page_rows(aml, field, qualifier, value, quote, row):
+    reading = by(aml, field, qualifier)
+    assert (reading.value, reading.quote, reading.locator) == (value, quote, f"table row '{row}'")
+
+
+def test_real_page_cross_registration_is_cited(aml):
+    cited = by(aml, "identifiers", "cited")
+    assert cited.value == ["UMIN000027821"]
+    assert cited.quote.startswith("UMIN000027821")
+    assert "他の臨床研究登録機関発行の研究番号" in cited.locator
+
+
+def test_real_page_titles_in_both_languages(aml):
+    assert by(aml, "title", "ja").value == (
+        "第1・第2 寛解期小児急性骨髄性白血病を対象としたフルダラビン・シタラビン・メルファラン・"
+        "低線量全身照射による前処置置を用いた同種移植の安全性・有効性についての臨床試験（AML-SCT15）")
+    assert by(aml, "title", "en").value.startswith(
+        "Phase II study of allogeneic hematopoietic cell transplantation for children with "
+        "acute myeloid leukemia in first and second complete remission")
+
+
+def test_real_page_design_reads_every_design_row(aml):
+    design = by(aml, "design")
+    # 非無作為化比較 (non-randomised comparison), 非盲検 (open), 実薬（治療）対照 (active control)
+    assert design.value == ["controlled", "non-randomised", "open-label"]
+    for words in ("非無作為化比較", "非盲検", "実薬（治療）対照", "並行群間比較"):
+        assert words in design.quote
+    assert "table row '試験デザイン Study Design / 盲検化 /masking'" in design.locator
+
+
+def test_real_page_secondary_outcomes_one_item_per_line_under_headings(aml):
+    ja = by(aml, "secondary_outcomes", "ja").value
+    assert len(ja) == 31
+    assert ja[:3] == ["移植後3 年無イベント生存率", "移植後3 年再発率", "移植後3 年非再発死亡率"]
+    assert ja[10] == "移植後100 日の生着率"  # first item under '(2) 短期安全性（移植後100 日まで）'
+    assert ja[-1] == "移植後1 年のgrade 3 以上の有害事象（CTCAE）の解析"
+    assert not [item for item in ja if "有効性" in item or item.endswith("安全性")]
+
+
+def test_real_page_english_outcome_lines_that_end_in_and_continue(aml):
+    en = by(aml, "secondary_outcomes", "en").value
+    assert len(en) == 21
+    assert en[0] == ("Probability of event-free survival (EFS) rate, Cumulative incidence of "
+                     "relapse and non-relapse mortality (NRM) at 3 years after transplantation")
+    assert en[4].startswith("Cumulative incidence of engraftment, secondary graft failure")
+    assert "Efficacy" not in en and not [i for i in en if i.startswith("Short-term safety")]
+
+
+def test_real_page_every_quote_is_text_of_the_page(aml):
+    page = re.sub(r"\s+", " ", BeautifulSoup(AML.read_bytes(), "lxml").get_text(" "))
+    for reading in aml:
+        for part in re.split(r" / | … ", reading.quote):
+            assert part in page, (reading.field, part)
+
+
+def test_real_page_is_verbatim_and_detected_as_jrct():
+    shared = Path("/work/shared/reference-formats/jrct-detail-ja-jRCTs051180190.html")
+    if shared.exists():
+        assert AML.read_bytes() == shared.read_bytes()
+    manifest = json.loads((REAL / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert manifest["files"][0]["file"] == AML.name and manifest["commit"] == "b903429b6e4f"
+    assert jrct.detect(doc(AML)) is True
+    assert detect(doc(AML)) == "jrct"

@@ -110,3 +110,66 @@ def test_parse_date_year_first_month_names(text, iso):
 ])
 def test_date_parts_to_iso(parts, iso):
     assert values.date_parts_to_iso(parts) == iso
+
+
+# --- identifiers (appended with the umin/ctgov_xml sources) ---------------------------------
+
+
+@pytest.mark.parametrize("text, ids", [
+    ("ClinicalTrials.gov NCT02149199", ["NCT02149199"]),
+    ("NCT 02149199", ["NCT02149199"]),
+    ("NCT00000000", []),  # a form's placeholder, not a trial
+    ("NCT0214919", []),  # seven digits
+    ("jRCT2090220384", ["jRCT2090220384"]),
+    ("jRCT1031180001", ["jRCT1031180001"]),
+    ("jRCTs052180012", ["jRCTs052180012"]),  # specified clinical research: letter + 9 digits
+    ("jRCTs051180190", ["jRCTs051180190"]),
+    ("jRCTb030190001", ["jRCTb030190001"]),
+    ("jRCTs0000000000", []),
+    ("UMIN000033564", ["UMIN000033564"]),
+    ("UMIN 000033564", ["UMIN000033564"]),
+    ("JPRN-UMIN000099999", ["UMIN000099999"]),
+    ("UMIN000000000", []),
+    ("JMA-IIA00384", ["JMA-IIA00384"]),
+    ("JapicCTI-173552", ["JapicCTI-173552"]),
+    ("ISRCTN12345678", ["ISRCTN12345678"]),
+    ("ISRCTN 12345678", ["ISRCTN12345678"]),
+    ("EudraCT 2010-012345-12", ["EUCTR2010-012345-12"]),
+    ("EUCTR2010-012345-12", ["EUCTR2010-012345-12"]),
+    ("EUCTR2010-012345-12-GB", ["EUCTR2010-012345-12-GB"]),  # country suffix kept
+    ("2010-012345-12-GB", ["EUCTR2010-012345-12-GB"]),
+    ("2023-501234-12-00", ["CTIS2023-501234-12-00"]),  # EU CTIS: its own prefix
+    ("CTIS2023-501234-12-00", ["CTIS2023-501234-12-00"]),
+    ("EudraCT 2022-002898-28; EU CT 2023-503200-91-00",
+     ["CTIS2023-503200-91-00", "EUCTR2022-002898-28"]),
+    ("ChiCTR2000029308", ["ChiCTR2000029308"]),
+    ("ChiCTR-IOR-17013012", ["ChiCTR-IOR-17013012"]),
+    ("ACTRN12615000123456", ["ACTRN12615000123456"]),
+    ("DRKS00012345", ["DRKS00012345"]),
+    ("CTRI/2020/05/025013", ["CTRI/2020/05/025013"]),
+    ("NTR1234", ["NTR1234"]),
+    ("KCT0001234", ["KCT0001234"]),
+    ("CTR20131276", ["CTR20131276"]),  # China drug trial registry
+    ("ChiCTR-IOR-17013012 is not CTR17013012", ["ChiCTR-IOR-17013012"]),
+    ("tel. 0463-93-1121, protocol 2004-P-001727", []),  # neither is a registry id
+    ("DOI:10.1056/NEJMoa1715274.", ["DOI:10.1056/nejmoa1715274"]),
+])
+def test_find_ids(text, ids):
+    assert values.find_ids(text) == ids
+
+
+@pytest.mark.parametrize("ident, canonical", [
+    ("nct02149199", "NCT02149199"),  # Crossref deposits lower case
+    ("UMIN 000033564", "UMIN000033564"),
+    ("JRCTS051180190", "jRCTs051180190"),
+    ("2010-012345-12", "EUCTR2010-012345-12"),
+    ("2010-012345-12-gb", "EUCTR2010-012345-12-GB"),
+    ("2023-501234-12-00", "CTIS2023-501234-12-00"),
+    ("isrctn 12345678", "ISRCTN12345678"),
+    ("NCT00000000", "NCT00000000"),  # not an id: left as written
+    ("PMID: 29768149", "PMID:29768149"),
+    ("https://doi.org/10.1056/NEJMoa1715274", "DOI:10.1056/nejmoa1715274"),
+    ("B3D-EW-GHDH", "B3D-EW-GHDH"),
+])
+def test_normalize_id(ident, canonical):
+    assert values.normalize_id(ident) == canonical

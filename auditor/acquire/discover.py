@@ -34,7 +34,7 @@ def classify(identifier: str) -> tuple[str, str] | None:
         return "crossref", normalize_id(ident).removeprefix("DOI:")
     if re.fullmatch(r"NCT\d{8}", ident, re.IGNORECASE):
         return "ctgov", ident.upper()
-    if re.fullmatch(r"jRCT[a-z]?\d{10}", ident):
+    if re.fullmatch(r"jRCT(?:[a-z]\d{9}|\d{10})", ident):  # jRCT2…, jRCTs…, jRCTb…
         return "jrct", ident
     if re.fullmatch(r"(?i)(pmid:?\s*)?\d{5,9}", ident):
         return "pubmed", re.sub(r"\D", "", ident)

@@ -305,33 +305,60 @@ def design_tags(text: str) -> list[str]:
 
 # --- identifiers ----------------------------------------------------------------------------
 
+#: Trial registry ids: kind → pattern with an ``id`` group; _canonical() rewrites each match to
+#: the registry's own spelling (prefix, no space). EudraCT numbers become EUCTR… with any
+#: country suffix kept (EUCTR2010-012345-12-GB); EU CTIS numbers, which have a fourth numeric
+#: part, become CTIS… (CTIS2023-501234-12-00) and are never read as EudraCT numbers.
 ID_PATTERNS: dict[str, str] = {
-    "NCT": r"\bNCT\d{8}\b",
-    "jRCT": r"\bjRCT[a-z]?\d{10}\b",
-    "UMIN": r"\bUMIN\d{9}\b",
-    "JMA": r"\bJMA-IIA\d{5}\b",
-    "ISRCTN": r"\bISRCTN\d{8}\b",
-    "EUCTR": r"\b\d{4}-\d{6}-\d{2}\b",
+    "NCT": r"\bNCT\s?(?P<id>\d{8})\b",
+    "jRCT": r"\bjRCT(?P<id>[a-z]\d{9}|\d{10})\b",
+    "UMIN": r"\bUMIN\s?(?P<id>\d{9})\b",
+    "JMA": r"\bJMA-IIA(?P<id>\d{5})\b",
+    "JapicCTI": r"\bJapicCTI-?(?P<id>\d{6})\b",
+    "ISRCTN": r"\bISRCTN\s?(?P<id>\d{8})\b",
+    "CTIS": r"\b(?:CTIS\s?)?(?P<id>\d{4}-\d{6}-\d{2}-\d{2})\b",
+    "EUCTR": r"\b(?:EUCTR\s?)?(?P<id>\d{4}-\d{6}-\d{2}(?:-(?:[A-Z]{2}|3RD))?)\b(?!-\d)",
+    "ChiCTR": r"\bChiCTR(?P<id>-?(?:[A-Z]{2,4}-)?\d{8,10})\b",
+    "ACTRN": r"\bACTRN\s?(?P<id>\d{14})\b",
+    "DRKS": r"\bDRKS\s?(?P<id>\d{8})\b",
+    "CTRI": r"\bCTRI/(?P<id>\d{4}/\d{2,3}/\d{6})\b",
+    "NTR": r"\bNTR\s?(?P<id>\d{3,5})\b",
+    "KCT": r"\bKCT(?P<id>\d{7})\b",
+    "PACTR": r"\bPACTR(?P<id>\d{15})\b",
+    "TCTR": r"\bTCTR(?P<id>\d{11})\b",
+    "IRCT": r"\bIRCT(?P<id>\d{10,14}N\d{1,3})\b",
+    "CTR": r"\bCTR(?P<id>20\d{6})\b",  # China drug trial registry (chinadrugtrials.org.cn)
     "DOI": r"\b10\.\d{4,9}/[^\s\"<>,;]+[^\s\"<>,;.)]",
 }
+_ID_PREFIX = {"JMA": "JMA-IIA", "JapicCTI": "JapicCTI-", "CTRI": "CTRI/"}
+
+
+def _canonical(kind: str, m: re.Match[str]) -> str | None:
+    """A registry id match in the registry's spelling; None for a placeholder of zeros."""
+    core = m.group("id")
+    if not re.sub(r"\D", "", core).strip("0"):
+        return None  # NCT00000000, UMIN000000000: a form's placeholder, not a trial
+    core = core.lower() if kind == "jRCT" else core.upper()
+    return f"{_ID_PREFIX.get(kind, kind)}{core}"
 
 
 def find_ids(text: str) -> list[str]:
-    """Registry ids and DOIs in a text, normalized: 'DOI:10.1038/…' keeps the DOI prefix."""
+    """Registry ids and DOIs in a text, normalized: 'DOI:10.1038/…' keeps the DOI prefix,
+    'UMIN 000033564' → 'UMIN000033564', '2010-012345-12' → 'EUCTR2010-012345-12'."""
     found: list[str] = []
     t = fold(text)
     for kind, pattern in ID_PATTERNS.items():
         for m in re.finditer(pattern, t, re.IGNORECASE if kind == "DOI" else 0):
-            ident = f"DOI:{m.group(0).lower()}" if kind == "DOI" else m.group(0)
-            if kind == "EUCTR":
-                ident = f"EUCTR{ident}"
-            if ident not in found:
+            ident = f"DOI:{m.group(0).lower()}" if kind == "DOI" else _canonical(kind, m)
+            if ident and ident not in found:
                 found.append(ident)
     return found
 
 
 def normalize_id(ident: str) -> str:
-    """Canonical form for comparing ids: DOIs lower-case with a DOI: prefix, PMIDs as PMID:n."""
+    """Canonical form for comparing ids: DOIs lower-case with a DOI: prefix, PMIDs as PMID:n,
+    registry ids in the registry's spelling whatever their case or spacing ('nct03797326',
+    'UMIN 000033564', a bare EudraCT or CTIS number)."""
     s = fold(ident).strip()
     if re.match(r"(?i)^(doi:|https?://(dx\.)?doi\.org/)", s):
         return "DOI:" + re.sub(r"(?i)^(doi:|https?://(dx\.)?doi\.org/)", "", s).lower()
@@ -339,6 +366,10 @@ def normalize_id(ident: str) -> str:
         return "DOI:" + s.lower()
     if re.match(r"(?i)^pmid:?\s*\d+$", s):
         return "PMID:" + re.sub(r"\D", "", s)
+    for kind, pattern in ID_PATTERNS.items():
+        m = re.fullmatch(pattern, s, re.IGNORECASE) if kind != "DOI" else None
+        if m:
+            return _canonical(kind, m) or s
     return s
 
 

@@ -29,6 +29,8 @@ KINDS: dict[str, str] = {
     "europepmc": "europepmc",
     "pubmed": "pubmed",
     "ictrp": "ictrp",
+    "ctgov_xml": "ctgov_xml",
+    "umin": "umin",  # before jrct: a UMIN page may cite a jRCT id and share its labels
     "jrct": "jrct",
     "mhlw": "mhlw",
     "pmda": "pmda",

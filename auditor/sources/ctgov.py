@@ -160,7 +160,9 @@ def read_study(study: dict, root: str) -> list[Reading]:
                                             f" PMID {r['pmid']}" for r in refs if r.get("pmid")),
             f"{p}.referencesModule.references[].pmid", qualifier="cited")
 
-    readings += _adverse_events(study.get("resultsSection") or {}, f"{root}.resultsSection")
+    results = study.get("resultsSection") or {}
+    readings += _adverse_events(results, f"{root}.resultsSection")
+    readings += _analysed(results, proto, f"{root}.resultsSection")
     return readings
 
 
@@ -186,7 +188,7 @@ def _design(proto: dict, p: str) -> list[Reading]:
         tags.add("blinded")
     tags.update({"RANDOMIZED": ["randomised"], "NON_RANDOMIZED": ["non-randomised"]}
                 .get(str(allocation), []))
-    if model == "SINGLE_GROUP":
+    if model == "SINGLE_GROUP" and not arm_types & CONTROL_ARMS:  # a comparator arm: not one
         tags.add("single-arm")
     if arm_types & CONTROL_ARMS:
         tags.add("controlled")
@@ -240,33 +242,91 @@ def _outcomes(proto: dict, p: str) -> list[Reading]:
 
 
 def _adverse_events(results: dict, r: str) -> list[Reading]:
-    """Event counts summed over groups; None where the record gives only people affected."""
+    """Event counts summed over terms and groups (serious + other for adverse_events).
+
+    A term's count is its numEvents, or 0 where numAffected is 0 (no one affected, no event);
+    where only people affected are given the number of events is unknown (None). With no
+    terms listed, eventGroups saying 0 affected of some at risk give 0; anything else gives
+    nothing (e.g. every group with 0 at risk: the data were not collected)."""
     module = results.get("adverseEventsModule")
     if not isinstance(module, dict):
         return []
     m = f"{r}.adverseEventsModule"
+    groups = [g for g in module.get("eventGroups") or [] if isinstance(g, dict)]
+    found: dict[str, tuple[int | None, str, str]] = {}  # key → (events, quote, locator)
+    for key, prefix in (("seriousEvents", "serious"), ("otherEvents", "other")):
+        events = [e for e in module.get(key) or [] if isinstance(e, dict)]
+        stats = [st for e in events for st in e.get("stats") or [] if isinstance(st, dict)]
+        if key in module and events:
+            counts = [_events(st) for st in stats]
+            shown = ", ".join(str(st.get("numEvents")) for st in stats) or "none"
+            quote = f"{key} numEvents: {shown}"
+            if stats and None in counts:
+                if any(st.get("numEvents") is None and st.get("numAffected") for st in stats):
+                    quote += "; numAffected given without numEvents: events not counted"
+            found[key] = (sum(c for c in counts if c is not None)
+                          if stats and None not in counts else None,
+                          quote, f"{m}.{key}[].stats[].numEvents")
+            continue
+        affected = [g.get(f"{prefix}NumAffected") for g in groups]
+        at_risk = [g.get(f"{prefix}NumAtRisk") for g in groups]
+        if affected and all(a == 0 for a in affected) and \
+                any(isinstance(n, int) and n > 0 for n in at_risk):
+            found[key] = (0, f"no {key} listed; eventGroups {prefix}NumAffected: "
+                             f"{', '.join(map(str, affected))}",
+                          f"{m}.eventGroups[].{prefix}NumAffected")
     readings: list[Reading] = []
-    counts: dict[str, list] = {
-        key: [s.get("numEvents") for e in module[key] or [] for s in e.get("stats") or []]
-        for key in ("seriousEvents", "otherEvents") if key in module}
-
-    def total(values: list) -> int | None:
-        return sum(values) if all(isinstance(v, int) for v in values) else None
-
-    def quote(keys: list[str]) -> str:
-        return "; ".join(f"{k} numEvents: {', '.join(map(str, counts[k])) or 'none'}"
-                         for k in keys)
-
-    if "seriousEvents" in counts:
-        readings.append(Reading(field="serious_adverse_events",
-                                value=total(counts["seriousEvents"]), unit="events",
-                                quote=quote(["seriousEvents"]),
-                                locator=f"{m}.seriousEvents[].stats[].numEvents"))
-    if counts:
+    if "seriousEvents" in found:
+        value, quote, locator = found["seriousEvents"]
+        readings.append(Reading(field="serious_adverse_events", value=value, unit="events",
+                                quote=quote, locator=locator))
+    if found:
+        values = [v for v, _, _ in found.values()]
         threshold = module.get("frequencyThreshold")
+        locators = [loc for _, _, loc in found.values()]
         readings.append(Reading(
-            field="adverse_events", value=total([v for k in counts for v in counts[k]]),
-            unit="events", quote=quote(list(counts)),
+            field="adverse_events", value=sum(v for v in values if v is not None)
+            if None not in values else None, unit="events",
+            quote="; ".join(q for _, q, _ in found.values()),
             qualifier=f"other events above {threshold}% threshold" if threshold else None,
-            locator=f"{m}.{{{','.join(counts)}}}[].stats[].numEvents"))
+            locator=f"{m}.{{{','.join(found)}}}[].stats[].numEvents"
+            if all(loc.endswith(".numEvents") for loc in locators) else ", ".join(locators)))
     return readings
+
+
+def _events(stat: dict) -> int | None:
+    events, affected = stat.get("numEvents"), stat.get("numAffected")
+    if isinstance(events, int) and not isinstance(events, bool):
+        return events
+    return 0 if events is None and affected == 0 else None
+
+
+def _analysed(results: dict, proto: dict, r: str) -> list[Reading]:
+    """Participants analysed for the primary outcome(s): the sum over groups of each primary
+    outcome's denominator, when every primary outcome gives the same total and it is no more
+    than the actual enrollment (a larger sum counts someone twice: crossover, per-period or
+    overlapping groups). Otherwise nothing: which population is "the" analysis is unclear."""
+    measures = [o for o in _get(results, "outcomeMeasuresModule.outcomeMeasures") or []
+                if isinstance(o, dict) and o.get("type") == "PRIMARY"]
+    totals: list[tuple[int, str]] = []
+    for measure in measures:
+        titles = {g.get("id"): str(g.get("title") or "") for g in measure.get("groups") or []
+                  if isinstance(g, dict)}
+        denoms = [d for d in measure.get("denoms") or [] if isinstance(d, dict)
+                  and str(d.get("units") or "").lower() == "participants"]
+        counts = [c for c in (denoms[0].get("counts") or []) if isinstance(c, dict)] \
+            if len(denoms) == 1 else []
+        values = [str(c.get("value") or "") for c in counts]
+        if not counts or not all(v.isdigit() for v in values) or \
+                any(titles.get(c.get("groupId"), "").strip().lower() == "total" for c in counts):
+            return []
+        totals.append((sum(int(v) for v in values), ", ".join(values)))
+    enrollment = _get(proto, "designModule.enrollmentInfo") or {}
+    count = enrollment.get("count") if isinstance(enrollment, dict) else None
+    if not totals or len({t for t, _ in totals}) != 1 or enrollment.get("type") != "ACTUAL" \
+            or not isinstance(count, int) or not 0 < totals[0][0] <= count:
+        return []
+    return [Reading(field="sample_size_analysed", value=totals[0][0], unit="participants",
+                    qualifier="primary outcome",
+                    quote=f"primary outcome denoms (Participants): {totals[0][1]}",
+                    locator=f"{r}.outcomeMeasuresModule.outcomeMeasures[type=PRIMARY].denoms")]

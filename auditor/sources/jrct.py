@@ -9,6 +9,7 @@ does not have gives no reading at all.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ LABELS: dict[str, list[str]] = {
               r"title of (?:the )?(?:study|trial)"],
     "public_title": [r"平易な研究名称", r"平易な試験名称", r"public title"],
     "enrollment_planned": [r"目標症例数", r"予定症例数", r"目標(?:とする)?(?:症例|被験者)数",
+                           r"(?:実施)?予定被験者数",
                            r"target sample size", r"planned sample size", r"sample size"],
     "enrollment_actual": [r"実施症例数", r"実登録症例数", r"登録症例数",
                           r"actual (?:sample size|enrollment|enrolment)"],
@@ -54,7 +56,8 @@ LABELS: dict[str, list[str]] = {
                            r"secondary outcomes?(?:\(s\))?", r"secondary end ?points?(?:\(s\))?"],
     "registration_date": [r"初回公表日", r"date of first publication",
                           r"date of disclosure of the study information"],
-    "start_date": [r"最初の症例登録日", r"初回症例登録日", r"症例登録開始日",
+    "submitted_date": [r"届出日", r"登録日", r"date of (?:notification|registration)"],
+    "start_date": [r"最初の症例登録日", r"初回症例登録日", r"第1症例登録日", r"症例登録開始日",
                    r"date of (?:the )?first enrol?lment", r"first enrol?lment date"],
     "sponsor": [r"治験依頼者(?:の氏名(?:又は名称)?|の名称)?", r"実施責任者",
                 r"研究責任\(代表\)医師(?:の氏名)?", r"研究責任医師(?:の氏名)?", r"治験調整医師",
@@ -67,7 +70,9 @@ LABELS: dict[str, list[str]] = {
                r"割付け?(?:方法)?", r"試験等のタイプ", r"研究の種類", r"研究のタイプ",
                r"study design", r"study type", r"allocation", r"masking", r"control",
                r"assignment", r"randomi[sz]ation", r"blinding"],
+    "completion_date": [r"実施期間\(終了日\)", r"研究終了(?:予定)?日"],
     "other_ids": [r"他の登録(?:id|番号)?", r"他の臨床研究登録機関への登録(?:id|番号)?",
+                  r"他の臨床研究登録機関発行の研究番号",
                   r"他の臨床研究登録機関の(?:名称|番号|id)", r"secondary ids?", r"other ids?",
                   r"other registr(?:y|ies|ations?)(?: ids?)?", r"id of other registr(?:y|ies)"],
     "follow_up": [r"観察期間", r"追跡期間", r"フォローアップ期間", r"observation period",
@@ -76,6 +81,15 @@ LABELS: dict[str, list[str]] = {
 _COMPILED = {key: [re.compile(p) for p in patterns] for key, patterns in LABELS.items()}
 _BREAKS = {"br", "p", "li", "div", "tr"}
 _ENUMERATOR = re.compile(r"^(?:[①-⑳]|\(?\d{1,2}[).．、]|\d{1,2}\.(?!\d)|[・•\-*])\s*")
+#: A numbered line that names a group of outcomes, not an outcome itself: '1) 有効性',
+#: '(2) 短期安全性（移植後100 日まで）', '2) Short-term safety (up to 100 days ...)'.
+_HEADING = re.compile(r"(?:(?:短期|長期|晩期|早期)?(?:有効性|安全性)|(?:(?:short|long)[- ]term |"
+                      r"late |early )?(?:efficacy|safety))\s*(?:[(（][^)）]*[)）])?", re.IGNORECASE)
+#: A line ending so continues on the next one ('Cumulative incidence of relapse and').
+_CONTINUES = re.compile(r"(?:,|、|\band|\bor|\bof|&|及び|および)$", re.IGNORECASE)
+_JRCT = r"jRCT(?:[a-z]\d{9}|\d{10})"  # jRCT2090220384, jRCTs051180190
+_JRCT_ID = rf"\b{_JRCT}\b"
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 @dataclass
@@ -84,10 +98,18 @@ class Row:
 
     labels: list[str]
     cell: Tag
+    #: further value cells of the row: the English column of a bilingual Japanese page
+    extra: list[Tag] = dataclasses.field(default_factory=list)
 
     @property
     def text(self) -> str:
         return squash(self.cell.get_text(" "))
+
+    def english(self) -> Row | None:
+        """The row's English value cell as a row of its own, when the page gives one."""
+        if len(self.extra) == 1 and not _CJK.search(self.extra[0].get_text(" ")):
+            return Row(self.labels, self.extra[0])
+        return None
 
     def lines(self) -> list[str]:
         """The value split at line breaks, paragraphs and list items; blank lines dropped."""
@@ -108,10 +130,23 @@ def _norm_label(text: str) -> str:
     return squash(fold(text)).lower().rstrip(":： ").strip()
 
 
-def _key(label: str) -> str | None:
+def _variants(label: str) -> list[str]:
+    """A label and its parts: bilingual labels are 'ja / English' or 'ja<br>English'."""
     norm = _norm_label(label)
+    out = [norm]
+    parts = [p.strip() for p in re.split(r"\s*/\s*", norm) if p.strip()]
+    if len(parts) > 1:
+        out += parts
+    m = re.fullmatch(r"(.*[\u3040-\u30ff\u4e00-\u9fff)])\s+([a-z][\x20-\x7e]*)", norm)
+    if m:
+        out += [m.group(1).strip(), m.group(2).strip()]
+    return out
+
+
+def _key(label: str) -> str | None:
+    variants = _variants(label)
     for key, patterns in _COMPILED.items():
-        if any(p.fullmatch(norm) for p in patterns):
+        if any(p.fullmatch(v) for p in patterns for v in variants):
             return key
     return None
 
@@ -136,7 +171,7 @@ def _rows(doc: Document) -> Iterator[Row]:
             if rowspan.isdigit() and int(rowspan) > 1:
                 carried.append([squash(head.get_text(" ")), int(rowspan) - 1])
         if labels and values:
-            yield Row(outer + labels, values[0])
+            yield Row(outer + labels, values[0], values[1:])
     for dt in soup.find_all("dt"):
         dd = dt.find_next_sibling("dd")
         if dd is not None and squash(dt.get_text(" ")):
@@ -165,16 +200,29 @@ def _language(doc: Document, rows: list[Row]) -> str:
 
 
 def _outcomes(row: Row) -> list[str]:
-    """One item per outcome: numbered lines start new items, unnumbered lines continue them."""
+    """One item per outcome: numbered lines start new items, unnumbered lines continue them;
+    a numbered heading ('1) 有効性') is dropped and each line under it is an item; a line ending
+    in ',' or 'and' continues on the next line."""
     lines = row.lines()
-    if not any(_ENUMERATOR.match(line) for line in lines):
-        return lines
+    numbered = any(_ENUMERATOR.match(line) for line in lines)
     items: list[str] = []
-    for line in lines:
-        if _ENUMERATOR.match(line) or not items:
-            items.append(_ENUMERATOR.sub("", line, count=1))
-        else:
+    joined = False  # the next line continues the last item
+    under_heading = False
+    for i, line in enumerate(lines):
+        if _ENUMERATOR.match(line):
+            text = _ENUMERATOR.sub("", line, count=1)
+            following = lines[i + 1] if i + 1 < len(lines) else None  # a heading heads lines
+            under_heading = bool(_HEADING.fullmatch(text)) and following is not None and \
+                not _ENUMERATOR.match(following)
+            if under_heading:
+                joined = False
+                continue
+            items.append(text)
+        elif items and (joined or (numbered and not under_heading)):
             items[-1] = f"{items[-1]} {line}"
+        else:
+            items.append(line)
+        joined = bool(items) and bool(_CONTINUES.search(items[-1]))
     return [item for item in items if item]
 
 
@@ -195,14 +243,14 @@ def _self_id(doc: Document, rows: dict[str, list[Row]]) -> tuple[str, str, str] 
         ids = [i for i in find_ids(tag.get_text(" ")) if i.startswith("jRCT")]
         if ids:
             return ids[0], squash(tag.get_text(" ")), f"<{tag.name}>"
-    m = re.search(r"(?:en-)?latest-detail/(jRCT[a-z]?\d{10})", doc.url or "")
+    m = re.search(rf"(?:en-)?latest-detail/({_JRCT})", doc.url or "")
     return (m.group(1), doc.url, "url") if m else None
 
 
 def detect(doc: Document) -> bool:
     """An HTML page with a jRCT id and at least three jRCT labels."""
     try:
-        if not re.search(r"\bjRCT[a-z]?\d{10}\b", doc.text):
+        if not re.search(_JRCT_ID, doc.text):
             return False
         labels = {_key(label) for row in _rows(doc) for label in row.labels}
     except ParseError:
@@ -221,6 +269,12 @@ def parse(doc: Document) -> list[Reading]:
 
     def first(key: str) -> Row | None:
         return rows[key][0] if rows.get(key) else None
+
+    def english(key: str) -> Row | None:
+        """The English column of the first `key` row that has one (Japanese pages only)."""
+        if lang != "ja":
+            return None
+        return next((en for r in rows.get(key, []) if (en := r.english())), None)
 
     def add(field: str, row: Row, value, unit: str | None = None,
             qualifier: str | None = None, quote: str | None = None) -> None:
@@ -246,6 +300,9 @@ def parse(doc: Document) -> list[Reading]:
     row = first("title") or first("public_title")
     if row:
         add("title", row, row.text or None, qualifier=lang)
+        en = english("title") or english("public_title")
+        if en:
+            add("title", en, en.text, qualifier="en")
     for key, qualifier in (("enrollment_planned", "planned"), ("enrollment_actual", "actual")):
         row = first(key)
         if row:
@@ -260,10 +317,19 @@ def parse(doc: Document) -> list[Reading]:
         row = first(field)
         if row:
             add(field, row, _outcomes(row) or None, qualifier=lang)
+            en = english(field)
+            if en:
+                add(field, en, _outcomes(en) or None, qualifier="en")
     for field in ("registration_date", "start_date"):
         row = first(field)
         if row:
             add(field, row, parse_date(row.text))
+    row = first("submitted_date")  # 届出日: notified to the MHLW, days before 初回公表日
+    if row:
+        add("registration_date", row, parse_date(row.text), qualifier="first submitted")
+    row = first("completion_date")  # 実施期間（終了日）: the end of the planned period
+    if row:
+        add("completion_date", row, parse_date(row.text), qualifier="overall planned")
     row = first("follow_up")
     if row:
         add("follow_up", row, parse_duration_months(row.text), "months")
@@ -278,6 +344,9 @@ def parse(doc: Document) -> list[Reading]:
     row = first("indication")
     if row:
         add("indication", row, row.text or None, qualifier=lang)
+        en = english("indication")
+        if en:
+            add("indication", en, en.text, qualifier="en")
     design_rows = rows.get("design", [])
     if design_rows:
         text = " / ".join(r.text for r in design_rows)
