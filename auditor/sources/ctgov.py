@@ -19,7 +19,6 @@ from auditor.read.values import (
     normalize_id,
     normalize_status,
     parse_date,
-    parse_duration_months,
     parse_phase,
     squash,
 )
@@ -135,10 +134,7 @@ def read_study(study: dict, root: str) -> list[Reading]:
     lead = _get(sponsors, "leadSponsor.name")
     if lead:
         add("sponsor", squash(lead), lead, f"{m}.leadSponsor.name")
-    collaborators = [c["name"] for c in sponsors.get("collaborators") or [] if c.get("name")]
-    if collaborators:
-        add("funding", collaborators, "; ".join(collaborators), f"{m}.collaborators[].name",
-            qualifier="collaborators")
+    # Collaborators are not necessarily funders (a university site, a CRO): no funding reading.
 
     conditions = _get(proto, "conditionsModule.conditions") or []
     if conditions:
@@ -230,14 +226,8 @@ def _outcomes(proto: dict, p: str) -> list[Reading]:
             texts = [outcome_text(o) for o in outcomes]
             readings.append(Reading(field=field, value=[t for t in texts if t] or None,
                                     quote=" | ".join(texts), locator=f"{m}.{key}[]"))
-    frames = [(parse_duration_months(o.get("timeFrame") or ""), o.get("timeFrame"), i)
-              for i, o in enumerate(module.get("primaryOutcomes") or []) if o.get("timeFrame")]
-    readable = [f for f in frames if f[0] is not None]
-    if frames:  # the longest primary time frame is how long the registry says it follows up
-        months, quote, i = max(readable) if readable else frames[0]
-        readings.append(Reading(field="follow_up", value=months, unit="months",
-                                qualifier="primary outcome time frame", quote=quote,
-                                locator=f"{m}.primaryOutcomes[{i}].timeFrame"))
+    # A time frame is when an outcome is measured, not how long the trial follows its
+    # participants: no follow_up is read from it (outcome rules compare time points).
     return readings
 
 
