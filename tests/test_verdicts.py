@@ -69,3 +69,28 @@ def test_a_cross_registration_links_two_records_of_one_trial():
     judged = judge(Subject(id="s", name="s"), claims)
     assert not [f for f in judged.findings if f.rule == "different_trial"]
     assert [f for f in judged.findings if f.rule == "enrollment_mismatch"]
+
+
+def test_the_real_leukaemia_jrct_page_and_the_parkinson_page_are_different_trials(run_cli):
+    """jRCTs051180190 (AML-SCT15, real page) compared with our jRCT2090220384 page: one
+    different_trial finding naming both, and no field called consistent."""
+    from conftest import FIXTURES, ROOT
+
+    real = ROOT / "tests/real/jrct/nnh__research_management/jrct_jRCTs051180190.html"
+    result = run_cli("compare", "--json", f"jrct:{real}",
+                     str(FIXTURES / "amchepry" / "jrct-jRCT2090220384-ja.html"))
+    import json
+
+    data = json.loads(result.output)
+    rules = [f["rule"] for f in data["findings"]]
+    assert rules.count("different_trial") == 1, rules
+    [different] = [f for f in data["findings"] if f["rule"] == "different_trial"]
+    assert "jRCTs051180190" in different["message"] and "jRCT2090220384" in different["message"]
+    for f in data["findings"]:  # any other finding is about one trial's own record
+        if f["rule"] != "different_trial":
+            assert len({s["source"] for s in f["sources"]}) == 1, f["message"]
+    retro = [f for f in data["findings"] if f["rule"] == "retrospective_registration"]
+    assert all(f["severity"] == "info" and "UMIN000027821" in f["message"] for f in retro), \
+        "registered in jRCT after the start, but it cites its earlier UMIN registration"
+    by_field = {c["field"]: c for c in data["claims"]}
+    assert by_field["enrollment"]["value"] in (66, 7)

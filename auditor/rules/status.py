@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from auditor.models import Finding
+from auditor.read.values import normalize_id
 from auditor.rules import Context, disagreement, finding, one_per_source, rule, side
 
 OPEN_STATUSES = {"RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION"}
@@ -46,16 +47,33 @@ def results_before_completion(ctx: Context) -> list[Finding]:
 @rule("retrospective_registration", fields=("registration_date",), severity="medium",
       explanation="The trial was registered after its first participant was enrolled.")
 def retrospective_registration(ctx: Context) -> list[Finding]:
+    """Judged on the trial's earliest registration among the sources. A record that cites
+    another registration not among them (a jRCT 特定臨床研究 moved from UMIN-CTR, say) may have
+    been registered there first: then the finding is only info, and says so."""
     out = []
     starts = {c.source: c for c in ctx.known("start_date", "registry")}
+    own = {normalize_id(str(i)) for c in ctx.known("identifiers", "registry")
+           if c.qualifier == "self" for i in c.value}
     for reg in one_per_source(ctx.known("registration_date", "registry")):
         start = starts.get(reg.source)
-        if start and str(reg.value) > str(start.value)[: len(str(reg.value))] and \
-                str(reg.value)[:7] > str(start.value)[:7]:
-            out.append(finding(
-                ctx, "retrospective_registration", "mismatch",
-                f"{reg.source}: registered on {reg.value}, after the first enrolment on "
-                f"{start.value}", [side(start), side(reg)]))
+        if not (start and str(reg.value) > str(start.value)[: len(str(reg.value))] and
+                str(reg.value)[:7] > str(start.value)[:7]):
+            continue
+        earlier = [c for c in ctx.known("registration_date", "registry")
+                   if str(c.value)[:7] <= str(start.value)[:7]]
+        if earlier:
+            continue  # another registration of the same trial came before the start
+        elsewhere = sorted({normalize_id(str(i)) for c in ctx.known("identifiers", "registry")
+                            if c.source == reg.source and c.qualifier == "cited"
+                            for i in c.value if not str(i).startswith(("DOI:", "PMID:"))}
+                           - own)
+        note = (f"; it also cites {', '.join(elsewhere)}, whose registration date is not "
+                "among the sources and may be earlier") if elsewhere else ""
+        out.append(finding(
+            ctx, "retrospective_registration", "mismatch",
+            f"{reg.source}: registered on {reg.value}, after the first enrolment on "
+            f"{start.value}{note}", [side(start), side(reg)],
+            severity="info" if elsewhere else None, cross_registrations=elsewhere))
     return out
 
 
