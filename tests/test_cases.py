@@ -22,7 +22,9 @@ def explain(case: Case, result: dict) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", [
+    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=c.known_gap)) if c.known_gap
+    else c for c in CASES], ids=[c.name for c in CASES])
 def test_case_findings_match_labels(case: Case) -> None:
     _, findings = run_case(case)
     result = score(case, findings)
@@ -42,6 +44,12 @@ def test_case_is_described_and_labelled(case: Case) -> None:
     assert case.language in ("en", "ja")
     assert len(case.description) > 40, f"{case.name}: say what a reviewer would conclude"
     assert case.expected or case.not_expected, f"{case.name}: label at least one (non-)finding"
+
+
+def test_known_gaps_are_few() -> None:
+    """A case the tool cannot pass yet says why; they stay a small share of the corpus."""
+    gaps = [c.name for c in CASES if c.known_gap]
+    assert len(gaps) <= len(CASES) // 20, gaps
 
 
 def test_corpus_size_and_languages() -> None:

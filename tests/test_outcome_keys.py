@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.read.outcomes import outcome_key, similarity, time_point
+from auditor.read.outcomes import abbreviations, outcome_key, same_time, similarity, time_point
 
 SAME = [
     ("Change From Baseline in HbA1c at Week 40",
@@ -50,11 +50,43 @@ def test_the_time_point_is_read_apart(text, months):
     assert (got is None) if months is None else abs(got - months) < 0.1
 
 
-def test_fifty_two_weeks_and_twelve_months_are_one_time_point():
-    a, b = outcome_key("HbA1c at week 52").months, outcome_key("HbA1c at 12 months").months
-    assert a and b and abs(a - b) <= 0.05 * max(a, b)
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("HbA1c at week 52", "HbA1c at 12 months", True),
+    ("NRS (One month)", "NRS at 4 weeks", True),
+    ("attacks per week at weeks 9–12 and at weeks 21–24", "attacks at week 21-24 (24 weeks)", True),
+    ("BCVA at week 44", "BCVA (At Week 36)", False),
+])
+def test_time_points_that_are_one_and_that_differ(a, b, same):
+    assert same_time(outcome_key(a), outcome_key(b)) is same
 
 
 def test_text_outside_the_vocabulary_in_japanese_is_not_comparable():
     assert not outcome_key("歩行速度および転倒回数の推移").comparable
     assert outcome_key("安全性：移植後24か月間の有害事象").comparable
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("EASI-50", "EASI-75"),
+    ("Eczema Area and Severity Index (EASI) 75", "EASI-50"),
+    ("Incidence of adverse events", "Discontinuation due to adverse events"),
+    ("peak dose of verapamil", "verapamil mean total dose"),
+    ("attack frequency", "attack intensity"),
+])
+def test_measures_a_word_or_number_makes_different(a, b):
+    assert similarity(outcome_key(a), outcome_key(b)) < 60
+
+
+def test_a_misspelt_long_word_still_matches():
+    assert similarity(outcome_key("Number of Participants With Repsonse to Treatment"),
+                      outcome_key("response to treatment")) >= 60
+
+
+def test_abbreviations_the_sources_define_are_expanded():
+    defined = abbreviations(["The mean attack frequency (MAF) over the last 4 weeks",
+                             "best-corrected visual acuity (BCVA; ETDRS letters)",
+                             "improvement in EASI (EASI-50)"])
+    assert defined["MAF"] == "mean attack frequency"
+    assert defined["BCVA"] == "best-corrected visual acuity"
+    assert "EASI-50" not in defined
+    assert similarity(outcome_key("MAF (6 months)", defined),
+                      outcome_key("mean weekly attack frequency at 26 weeks")) >= 60

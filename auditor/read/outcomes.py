@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
 from auditor.read.values import fold, parse_duration_months
 
 #: Canonical name → the ways papers and registries write it (matched as whole words, after
@@ -77,14 +79,21 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "egfr_rate": ("estimated glomerular filtration rate", "egfr"),
     "tumor": ("tumour", "tumor", "tumors", "tumours", "tumorigenicity", "tumourigenicity"),
     "graft": ("graft survival", "graft"),
+    "bcva": ("best-corrected visual acuity", "best corrected visual acuity", "bcva"),
+    "etdrs": ("early treatment diabetic retinopathy study", "etdrs"),
+    "fvc": ("forced vital capacity", "fvc"),
+    "nrs": ("numerical rating scale", "numeric rating scale", "numerical rating score", "nrs"),
+    "cmax": ("maximum plasma concentration", "maximum serum concentration",
+             "maximum concentration", "peak plasma concentration", "cmax"),
+    "ctrough": ("trough concentration", "trough plasma concentration", "ctrough", "ctau"),
+    "t_half": ("terminal half-life", "elimination half-life", "half-life", "t1/2"),
 }
 
 #: Words that say how a measure is reported rather than what it is.
 GENERIC = frozenset("""
 a an the of in at to from for by with and or as on into within per each any all its their
 measured measure measures measurement assessed assessment evaluated evaluation determined defined
-using use via based according rate rates ratio proportion proportions percentage percent number
-numbers incidence occurrence occurrences frequency count counts change changes changed
+using use via based according ratio percent change changes changed
 baseline score scores scale total mean median average patients patient participants participant
 subjects subject people persons individuals who that which was were is are be been level levels
 value values time period periods during after over up through until visit visits study trial
@@ -104,27 +113,51 @@ GLOSSARY = {
     "奏効率": "objective response rate", "死亡": "death", "生存": "survival",
 }
 
-_DURATION = r"\d+(?:\.\d+)?\s*(?:years?|yrs?|months?|mos?|weeks?|wks?|days?|hours?|h)\b"
-#: A time point: a preposition before a duration ("at 12 months", "up to 24 weeks"), "week 52"
-#: forms, a registry's "(Time Frame: ...)" or trailing parenthetical, and Japanese durations.
-#: A hyphenated "30-day" before a noun is NOT one: it defines the measure.
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+                 "fourteen": 14, "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20,
+                 "twenty-four": 24, "twenty-six": 26, "thirty": 30, "thirty-six": 36,
+                 "forty-eight": 48, "fifty-two": 52}
+_AMOUNT = r"(?:\d+(?:\.\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + ")"
+_UNIT = r"(?:years?|yrs?|months?|mos?|weeks?|wks?|days?|hours?|hrs?|h|minutes?|mins?)\b"
+_DURATION = _AMOUNT + r"\s*" + _UNIT
+#: Time points of an outcome: "at 12 months", "by week 52", "weeks 12 and 24", "12 months after
+#: transplantation", Japanese "24か月". Averaging windows ("for 7 days", "over the last 4
+#: weeks") and a hyphenated "30-day" before a noun (it defines the measure) are not time points.
+_LIST = r"\d+(?:\s*(?:,|and|or|&|-|–|—|to)\s*\d+)*"  # "9-12 and 21-24"
 _TIME_POINT = re.compile(
-    r"\(\s*(?:time\s*frame:?\s*)?[^()]*?\d[^()]*\)\s*$"
-    r"|\b(?:at|over|for|up to|through|throughout|during|after|within|by|to|until|from)\s+"
-    r"(?:the\s+)?(?:first\s+)?" + _DURATION + r"(?:\s*(?:after|post|following)[- ]?\w+)?"
-    r"|\b(?:weeks?|months?|days?|years?)\s+\d+\b"
-    r"|(?<![\w-])" + _DURATION + r"(?![- ]\w)"
+    r"\b(?:at|after|by|to|until|through|up to|within|over|during)\s+(?:the\s+)?(?:first\s+)?"
+    r"(?:(?:weeks?|months?|days?|years?)\s+" + _LIST + "|" + _DURATION + ")"
+    r"(?:\s*(?:after|post|following)[- ](?:the\s+)?(?:completion\s+of\s+)?\w+)?"
+    r"|\b(?:weeks?|months?|days?|years?)\s+" + _LIST + r"\b"
+    r"|(?<![\w-])" + _DURATION + r"(?![- ](?!after|post|following)[a-z])"
     r"|\d+\s*(?:か月|ヶ月|カ月|週|年|日)間?(?:後)?",
     re.IGNORECASE)
+_WINDOW = re.compile(r"\b(?:for|over the (?:last|past|previous|preceding))\s+" + _DURATION,
+                     re.IGNORECASE)
+#: "How many": incidence, frequency, number, rate, proportion of X are one measure of X (and
+#: not its intensity or duration).
+HOW_MANY = frozenset("""rate rates proportion proportions percentage number numbers incidence
+occurrence occurrences frequency frequencies count counts""".split())
+#: Words that make another measure of the same thing: "discontinuation due to adverse events"
+#: is not "incidence of adverse events"; a "peak dose" is not a "mean total dose".
+CHANGING = frozenset({"discontinuation", "discontinued", "discontinue", "withdrawal", "withdrew",
+                      "peak", "maximum", "maximal", "max", "minimum", "trough", "cumulative",
+                      "remission", "relapse", "recurrence", "hospitalization", "death"})
+#: British → American spellings, so 'tumour', 'randomised', 'haemoglobin' match.
+_SPELLING = [(r"haem", "hem"), (r"oedema", "edema"), (r"anaem", "anem"), (r"oesoph", "esoph"),
+             (r"our\b", "or"), (r"ised\b", "ized"), (r"ise\b", "ize"), (r"isation\b", "ization"),
+             (r"yse\b", "yze"), (r"tre\b", "ter"), (r"paed", "ped")]
 
 
 @dataclass(frozen=True)
 class OutcomeKey:
-    """What an outcome is (content words, synonyms folded) and when (months, if stated)."""
+    """What an outcome is (content words, synonyms folded) and when (the time points it names,
+    in months; empty when it names none)."""
 
     text: str
     words: frozenset[str]
-    months: float | None
+    months: frozenset[float]
     comparable: bool
 
 
@@ -145,37 +178,170 @@ _PHRASES = _phrases()
 
 
 def _stem(word: str) -> str:
-    word = word.replace("haem", "hem").replace("randomis", "randomiz")
+    for pattern, american in _SPELLING:
+        word = re.sub(pattern, american, word)
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") \
         else word
 
 
+#: The vocabulary's names (as stemmed): they weigh double when measures are compared.
+_CANONICAL = frozenset(_stem(name) for name in VOCABULARY)
+
+
+def split_time_frame(text: str) -> tuple[str, str]:
+    """(measure, time frame): a registry's trailing '(…)' group, nested brackets and all, is
+    its time frame when it names a time or says 'Time Frame'."""
+    s = text.rstrip()
+    if not s.endswith(")"):
+        return text, ""
+    depth = 0
+    for i in range(len(s) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(s[i], 0)
+        if depth == 0:
+            frame = s[i:]
+            if i > 0 and re.search(r"time\s*frame|\d|baseline|week|month|day|year|visit|cycle",
+                                   frame, re.IGNORECASE):
+                return s[:i].rstrip(), frame
+            return text, ""
+    return text, ""
+
+
+#: Months per unit (a month is 365.25 / 12 days).
+_MONTHS_PER = {"min": 1 / 43830, "h": 1 / 730.5, "hr": 1 / 730.5, "hour": 1 / 730.5,
+               "d": 1 / 30.4375, "day": 1 / 30.4375, "w": 7 / 30.4375, "wk": 7 / 30.4375,
+               "week": 7 / 30.4375, "mo": 1.0, "month": 1.0, "y": 12.0, "yr": 12.0,
+               "year": 12.0}
+
+
+def _amount(text: str) -> float | None:
+    """A duration in months: '12 weeks' → 2.76, 'four weeks' → 0.92, '15 minutes' → ~0."""
+    m = re.search(_DURATION, text, re.IGNORECASE)
+    if not m:
+        return parse_duration_months(text)
+    number = re.match(_AMOUNT, m.group(0), re.IGNORECASE)
+    assert number is not None
+    raw = number.group(0).lower()
+    amount = float(_NUMBER_WORDS[raw]) if raw in _NUMBER_WORDS else float(raw)
+    unit = re.sub(r"[^a-z]", "", m.group(0)[number.end():].lower())
+    unit = {"minutes": "min", "minute": "min", "mins": "min"}.get(unit, unit)
+    unit = unit[:-1] if unit.endswith("s") and unit[:-1] in _MONTHS_PER else unit
+    factor = _MONTHS_PER.get(unit)
+    return round(amount * factor, 4) if factor else None
+
+
+def time_points(text: str) -> frozenset[float]:
+    """The time points an outcome text names, in months ('at weeks 12 and 24' → 2.77, 5.54).
+    A registry's time frame wins over durations among the measure's words."""
+    measure, frame = split_time_frame(fold(text))
+    found: set[float] = set()
+    for part in (frame, _WINDOW.sub(" ", measure)):
+        for m in _TIME_POINT.finditer(part):
+            phrase = m.group(0)
+            listed = re.search(r"\b(weeks?|months?|days?|years?)\s+(" + _LIST + ")", phrase,
+                               re.IGNORECASE)
+            if listed:
+                unit = listed.group(1).rstrip("s")
+                for n in re.findall(r"\d+", listed.group(2)):
+                    months = _amount(f"{n} {unit}s")
+                    if months:
+                        found.add(months)
+                continue
+            months = _amount(phrase)
+            if months:
+                found.add(months)
+        if found:
+            break
+    return frozenset(found)
+
+
 def time_point(text: str) -> float | None:
-    """The outcome's time point in months, when its text states one ('at week 52' → 12)."""
-    for m in _TIME_POINT.finditer(fold(text)):
-        phrase = re.sub(r"\b(weeks?|months?|days?|years?)\s+(\d+)", r"\2 \1", m.group(0),
-                        flags=re.IGNORECASE)  # "week 52" → "52 week"
-        months = parse_duration_months(phrase)
-        if months:
-            return months
-    return None
+    """The longest time point an outcome text names, in months, or None."""
+    points = time_points(text)
+    return max(points) if points else None
 
 
-def outcome_key(text: str) -> OutcomeKey:
-    """The comparable key of one outcome text."""
+_FUNCTION_WORDS = frozenset("of and the in for to a an on with by at or from as".split())
+#: "forced vital capacity (FVC)": a long form, then its abbreviation in brackets.
+_DEFINED = re.compile(r"((?:[A-Za-z][\w'-]*\s+){1,8}?)\(\s*([A-Z][A-Za-z0-9-]{1,9})\s*[;,)]")
+
+
+def abbreviations(texts: list[str]) -> dict[str, str]:
+    """Abbreviations the sources define themselves ('forced vital capacity (FVC)' → FVC):
+    the long form is the shortest run of words before the brackets whose initials spell it."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for m in _DEFINED.finditer(fold(text)):
+            words, abbr = m.group(1).split(), m.group(2)
+            letters = "".join(c.lower() for c in abbr if c.isalpha())
+            if not letters or abbr in found or re.search(r"\d", abbr):
+                continue  # EASI-50 is not a name for the whole index
+            for n in range(1, len(words) + 1):
+                candidate = words[-n:]
+                initials = "".join(part[0].lower() for w in candidate
+                                   for part in w.split("-") if part
+                                   if w.lower() not in _FUNCTION_WORDS or w is candidate[0])
+                if initials == letters:
+                    found[abbr] = " ".join(candidate)
+                    break
+    return found
+
+
+def undefined_abbreviations(abbrs: set[str], texts: list[str]) -> dict[str, str]:
+    """Long forms of abbreviations no source defines ('CH' in a registry whose title says
+    'Cluster Headache'): a run of words in the sources whose initials spell it, taken only
+    when exactly one such phrase exists (an ambiguous abbreviation stays as it is)."""
+    found: dict[str, str] = {}
+    words_of = [re.findall(r"[A-Za-z][\w'-]*", fold(t)) for t in texts]
+    for abbr in abbrs:
+        letters = abbr.lower()
+        phrases = set()
+        for words in words_of:
+            for i in range(len(words) - len(letters) + 1):
+                run = words[i:i + len(letters)]
+                if all(w[0].lower() == c and len(w) > 2 and w.lower() not in _FUNCTION_WORDS
+                       for w, c in zip(run, letters, strict=True)):
+                    phrases.add(" ".join(w.lower() for w in run))
+        if not phrases:  # 'CAB' for cabotegravir, 'IM' for intramuscular: letters in order
+            pattern = re.compile(letters[0] + "".join(f"[a-z]*{c}" for c in letters[1:]))
+            phrases = {w.lower() for words in words_of for w in words
+                       if len(w) >= 2 * len(letters) + 2 and pattern.match(w.lower())}
+        if len(phrases) == 1:
+            found[abbr] = phrases.pop()
+    return found
+
+
+def outcome_key(text: str, defined: dict[str, str] | None = None) -> OutcomeKey:
+    """The comparable key of one outcome text; `defined` expands the abbreviations the
+    sources define (see `abbreviations`)."""
     raw = english(fold(text))
     cjk = len(re.findall(r"[\u3040-\u30ff\u4e00-\u9fff]", raw))
-    body = _TIME_POINT.sub(" ", raw)
+    measure, _frame = split_time_frame(raw)
+    measure = re.sub(r"\(([A-Z]{2,}[A-Za-z0-9]*)\)\s*(\d+)\b", r"(\1) \1\2", measure)  # (EASI) 75
+    measure = re.sub(r"\b([A-Z]{2,}[A-Za-z]*)[- ](\d+)\b", r"\1\2", measure)  # EASI-75, ACR 20
+    body = _TIME_POINT.sub(" ", _WINDOW.sub(" ", measure))
+    for abbr, long in (defined or {}).items():  # after the time points: 'after BNCT' is one
+        body = re.sub(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])", long, body)
     # ON/OFF in capitals are medication states; lower-case "on" is a preposition.
     body = re.sub(r"\bON\b", " on state ", body)
+    body = re.sub(r"\b(grade|stage|type|class)\s+(\d+|[IV]+)\b", r"\1\2", body, flags=re.I)
     t = body.lower()
     for pattern, name in _PHRASES:
         t = pattern.sub(f" {name} ", t)
     t = re.sub(r"(\d+)[- ](day|week|month|year)s?\b", r"\1\2", t)  # "30-day" defines a measure
-    words = frozenset(_stem(w) for w in re.findall(r"[a-z0-9_]+", t)
+    words = frozenset("how_many" if w in HOW_MANY else _stem(w)
+                      for w in re.findall(r"[a-z0-9_]+", t)
                       if w not in GENERIC and not w.isdigit())
     comparable = bool(words) and cjk <= max(2, len(raw) // 5)
-    return OutcomeKey(text, words, time_point(raw), comparable)
+    return OutcomeKey(text, words, time_points(raw), comparable)
+
+
+def same_time(a: OutcomeKey, b: OutcomeKey, tolerance: float = 0.1) -> bool | None:
+    """Whether two outcomes share a time point, within `tolerance` of the longer (52 weeks =
+    12 months, 4 weeks = one month, 12 weeks = 3 months); None if either names none."""
+    if not a.months or not b.months:
+        return None
+    return any(abs(x - y) <= max(tolerance * max(x, y), 0.1) for x in a.months
+               for y in b.months)
 
 
 #: Names that exclude each other: two measures naming different members of one group are
@@ -190,20 +356,48 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
 )
 
 
+def _numbered(words: frozenset[str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for w in words:
+        m = re.fullmatch(r"([a-z]+?)(\d+)(day|week|month|year)?", w)
+        if m:
+            found.setdefault(m.group(1) + (m.group(3) or ""), set()).add(w)
+    return found
+
+
 def _contradict(a: frozenset[str], b: frozenset[str]) -> bool:
     for group in EXCLUSIVE:
         left, right = a & group, b & group
         if left and right and not left & right:
             return True
-    days_a = {w for w in a if re.fullmatch(r"\d+(day|week|month|year)", w)}
-    days_b = {w for w in b if re.fullmatch(r"\d+(day|week|month|year)", w)}
-    return bool(days_a and days_b and not days_a & days_b)
+    if (a ^ b) & CHANGING:
+        return True
+    # EASI-50 is not EASI-75, grade 3 not grade 4, a 30-day not a 7-day measure
+    na, nb = _numbered(a), _numbered(b)
+    return any(na[k] and nb[k] and not na[k] & nb[k] for k in na.keys() & nb.keys())
+
+
+def _weight(words: frozenset[str]) -> int:
+    return sum(2 if w in _CANONICAL else 1 for w in words)
+
+
+def _shared(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
+    """Words of `a` found in `b`, a long word also when misspelled ('Repsonse')."""
+    found = set(a & b)
+    for w in a - b:
+        if len(w) >= 6 and any(len(o) >= 6 and fuzz.ratio(w, o) >= 85 for o in b - a):
+            found.add(w)
+    return frozenset(found)
 
 
 def similarity(a: OutcomeKey, b: OutcomeKey) -> float:
-    """0–100: the share of the shorter measure's words found in the other (so a more detailed
-    statement of the same measure scores high), and 0 when the two name measures that exclude
-    each other ('30-day' vs '7-day', PFS vs OS, ON vs OFF)."""
+    """0–100: the weighted share of the shorter measure's words found in the other (the
+    vocabulary's names weigh double), so a registry's longer statement of the same measure
+    scores high; 0 when the two name measures that exclude each other (PFS vs OS, ON vs OFF,
+    EASI-50 vs EASI-75) or a word changes the measure ('discontinuation due to adverse
+    events' is not 'adverse events')."""
     if not a.words or not b.words or _contradict(a.words, b.words):
         return 0.0
-    return 100.0 * len(a.words & b.words) / min(len(a.words), len(b.words))
+    small, large = (a.words, b.words) if _weight(a.words) <= _weight(b.words) \
+        else (b.words, a.words)
+    return 100.0 * _weight(_shared(small, large)) / _weight(small)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from auditor.models import Finding
+from auditor.models import Claim, Finding
 from auditor.rules import Context, disagreement, finding, one_per_source, rule, side
 
 CONFLICTS = [("open-label", "blinded"), ("randomised", "non-randomised"),
@@ -23,8 +23,14 @@ def design_conflict(ctx: Context) -> list[Finding]:
     out = []
     claims = ctx.known("design")
     ctx.mark_compared("design", claims)
-    tags = {c.source: set(c.value) for c in claims}
-    by_source = {c.source: c for c in claims}
+    # A source may state its design in several places (publication types, the abstract):
+    # its tags are the union, and each side quotes the claim that holds the tag.
+    tags: dict[str, set[str]] = {}
+    holder: dict[tuple[str, str], Claim] = {}
+    for c in claims:
+        tags.setdefault(c.source, set()).update(c.value)
+        for tag in c.value:
+            holder.setdefault((c.source, tag), c)
     for a, b in CONFLICTS:
         with_a = sorted(s for s, t in tags.items() if a in t)
         with_b = sorted(s for s, t in tags.items() if b in t and s not in with_a)
@@ -32,5 +38,6 @@ def design_conflict(ctx: Context) -> list[Finding]:
             out.append(finding(
                 ctx, "design_conflict", "mismatch",
                 f"design: {', '.join(with_a)} say {a}; {', '.join(with_b)} say {b}",
-                [side(by_source[s]) for s in with_a + with_b], conflict=[a, b]))
+                [side(holder[(s, a)]) for s in with_a] + [side(holder[(s, b)]) for s in with_b],
+                conflict=[a, b]))
     return out

@@ -98,9 +98,9 @@ def gaps_and_questions(claims: list[Claim], findings: list[Finding],
     if "time-limited" in approval and "approval_date" not in by_field:
         questions.append("When was the approval granted and when does its time limit end? "
                          "No source here states an approval date.")
-    for f in findings:
-        questions.append(f"{label(f.field).capitalize()}: {f.message}. Is this explained "
-                         "in the sources, or does one of them need correcting?")
+    for finding in findings:
+        questions.append(f"{label(finding.field).capitalize()}: {finding.message}. Is this "
+                         "explained in the sources, or does one of them need correcting?")
     reconstructed = [s.name for s in sources if s.provenance == "reconstructed"]
     if reconstructed:
         questions.append(f"{len(reconstructed)} snapshot(s) were reconstructed by hand, not "

@@ -14,15 +14,25 @@ finding says so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from auditor.models import Claim, Finding
-from auditor.read.outcomes import OutcomeKey, outcome_key, similarity
+from auditor.read.outcomes import (
+    VOCABULARY,
+    OutcomeKey,
+    abbreviations,
+    outcome_key,
+    same_time,
+    similarity,
+    undefined_abbreviations,
+)
 from auditor.rules import Context, absence, finding, rule, side
 
 DEFAULT_THRESHOLD = 60.0
-#: Two time points differ when they are more than this far apart (52 weeks = 12 months).
-TIME_TOLERANCE = 0.05
+#: Two time points differ when they are more than this share of the longer apart (52 weeks =
+#: 12 months, 12 weeks = 3 months; 36 vs 44 weeks differ).
+TIME_TOLERANCE = 0.1
 
 
 @dataclass(frozen=True)
@@ -34,14 +44,31 @@ class Item:
     key: OutcomeKey
 
 
-def items(claims: list[Claim]) -> list[Item]:
-    return [Item(c, str(text), outcome_key(str(text))) for c in claims
+def items(claims: list[Claim], defined: dict[str, str] | None = None) -> list[Item]:
+    return [Item(c, str(text), outcome_key(str(text), defined)) for c in claims
             for text in (c.value if isinstance(c.value, list) else [c.value]) if text]
 
 
+def defined_terms(ctx: Context) -> dict[str, str]:
+    """The abbreviations the subject's sources define ('forced vital capacity (FVC)'), and
+    those they use without defining whose long form is the only phrase that spells them."""
+    outcomes = [str(v) for c in ctx.claims if c.field.endswith("_outcomes")
+                for v in (c.value if isinstance(c.value, list) else [c.value])]
+    texts = [c.quote for c in ctx.claims] + outcomes
+    defined = abbreviations(texts)
+    used = {a for text in outcomes for a in re.findall(r"\b[A-Z]{2,5}\b", text)}
+    known = {a for a in used if a.lower() in VOCABULARY}
+    return {**undefined_abbreviations(used - set(defined) - known, texts), **defined}
+
+
 def closest(item: Item, others: list[Item]) -> tuple[Item | None, float]:
+    """The most similar comparable item, and its similarity; among equals, the one at the
+    same time point (a paper's 'weeks 21-24' item, not its 'weeks 9-12' one)."""
     scored = [(o, similarity(item.key, o.key)) for o in others if o.key.comparable]
-    return max(scored, key=lambda x: x[1], default=(None, 0.0))
+    timing = {True: 2, None: 1, False: 0}
+    best = max(scored, key=lambda x: (x[1], timing[same_time(item.key, x[0].key)]),
+               default=(None, 0.0))
+    return best
 
 
 def _by_source(found: list[Item]) -> dict[str, list[Item]]:
@@ -51,9 +78,10 @@ def _by_source(found: list[Item]) -> dict[str, list[Item]]:
     return out
 
 
-def _comparable(ctx: Context, role: str) -> tuple[list[Item], list[Item]]:
+def _comparable(ctx: Context, role: str, defined: dict[str, str] | None = None
+                ) -> tuple[list[Item], list[Item]]:
     """(comparable primary items, primary items that cannot be compared) for a role."""
-    found = items(ctx.known("primary_outcomes", role))
+    found = items(ctx.known("primary_outcomes", role), defined)
     return [i for i in found if i.key.comparable], [i for i in found if not i.key.comparable]
 
 
@@ -69,10 +97,11 @@ def _mentioned(item: Item, source: str, ctx: Context) -> bool:
 def outcome_switching(ctx: Context) -> list[Finding]:
     threshold = ctx.threshold if ctx.threshold is not None else DEFAULT_THRESHOLD
     out: list[Finding] = []
-    registered, _ = _comparable(ctx, "registry")
-    reported, _ = _comparable(ctx, "publication")
-    reg_secondary = items(ctx.known("secondary_outcomes", "registry"))
-    pub_secondary = items(ctx.known("secondary_outcomes", "publication"))
+    defined = defined_terms(ctx)
+    registered, _ = _comparable(ctx, "registry", defined)
+    reported, _ = _comparable(ctx, "publication", defined)
+    reg_secondary = items(ctx.known("secondary_outcomes", "registry"), defined)
+    pub_secondary = items(ctx.known("secondary_outcomes", "publication"), defined)
     if registered and reported:
         ctx.mark_compared("primary_outcomes",
                           [i.claim for i in registered] + [i.claim for i in reported])
@@ -84,12 +113,13 @@ def outcome_switching(ctx: Context) -> list[Finding]:
         for source, pub_items in reported_by.items():
             match, score = closest(reg, pub_items)
             if match is not None and score >= threshold:
-                a, b = reg.key.months, match.key.months
-                if a and b and abs(a - b) > TIME_TOLERANCE * max(a, b):
+                if same_time(reg.key, match.key, TIME_TOLERANCE) is False:
+                    a = "/".join(f"{m:g}" for m in sorted(reg.key.months))
+                    b = "/".join(f"{m:g}" for m in sorted(match.key.months))
                     out.append(finding(
                         ctx, "outcome_switching", "mismatch",
-                        f"time point of primary outcome {reg.text!r} changed: {a:g} months "
-                        f"registered in {reg.claim.source}, {b:g} months reported in {source}",
+                        f"time point of primary outcome {reg.text!r} changed: {a} months "
+                        f"registered in {reg.claim.source}, {b} months reported in {source}",
                         [side(reg.claim, reg.text), side(match.claim, match.text)],
                         category="time frame changed", score=score, threshold=threshold))
                 continue
@@ -157,8 +187,9 @@ def outcome_switching(ctx: Context) -> list[Finding]:
                   "it.")
 def outcome_not_comparable(ctx: Context) -> list[Finding]:
     out = []
-    reg_ok, reg_not = _comparable(ctx, "registry")
-    pub_ok, pub_not = _comparable(ctx, "publication")
+    defined = defined_terms(ctx)
+    reg_ok, reg_not = _comparable(ctx, "registry", defined)
+    pub_ok, pub_not = _comparable(ctx, "publication", defined)
     for role, unreadable, readable, other in (("registry", reg_not, reg_ok, pub_ok + pub_not),
                                               ("publication", pub_not, pub_ok,
                                                reg_ok + reg_not)):
