@@ -14,6 +14,7 @@ from auditor.acquire.fetch import NEEDS_URL, url_for
 from auditor.acquire.saving import EXTENSIONS
 from auditor.errors import ConfigError, ParseError
 from auditor.read.documents import Document
+from auditor.read.tables import outcome_items
 from auditor.sources import detect, jrct, role_of, umin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,7 +221,7 @@ def test_files_are_verbatim_and_listed():
     ([], []),
 ])
 def test_outcome_items(lines, items):
-    assert umin.outcome_items(lines) == items
-    # jRCT pages are read the same way (the two parsers may not import each other)
+    assert outcome_items(lines) == items
+    # jRCT pages are read the same way, through the same reader
     cell = BeautifulSoup("<td>" + "<br>".join(lines) + "</td>", "lxml").td
     assert jrct._outcomes(jrct.Row(["x"], cell)) == items

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from auditor.read.values import fold, squash
 
@@ -138,3 +138,53 @@ def split_names(text: str) -> list[str]:
         if name and name not in names and len(name) > 1:
             names.append(name)
     return names
+
+
+# --- a registry cell's lines and outcome lists ------------------------------------------------
+
+_BREAKS = {"br", "p", "li", "div", "tr"}
+_ENUMERATOR = re.compile(r"^(?:[①-⑳]|\(?\d{1,2}[).．、]|\d{1,2}\.(?!\d)|[・•\-*])\s*")
+#: A numbered line that names a group of outcomes, not an outcome itself: '1) 有効性',
+#: '(2) 短期安全性（移植後100 日まで）', '2) Short-term safety (up to 100 days ...)'.
+_HEADING = re.compile(r"(?:(?:短期|長期|晩期|早期)?(?:有効性|安全性)|(?:(?:short|long)[- ]term |"
+                      r"late |early )?(?:efficacy|safety))\s*(?:[(（][^)）]*[)）])?", re.IGNORECASE)
+#: A line ending so continues on the next one ('Cumulative incidence of relapse and').
+_CONTINUES = re.compile(r"(?:,|、|\band|\bor|\bof|&|及び|および)$", re.IGNORECASE)
+
+
+def cell_lines(cell: Tag) -> list[str]:
+    """A cell's text split at line breaks, paragraphs and list items; blank lines dropped."""
+    parts: list[str] = []
+    for node in cell.descendants:
+        if isinstance(node, NavigableString) and not isinstance(node, Comment):
+            parts.append(str(node))
+        elif isinstance(node, Tag) and node.name in _BREAKS:
+            parts.append("\n")
+    return [squash(line) for line in "".join(parts).split("\n") if squash(line)]
+
+
+def outcome_items(lines: list[str]) -> list[str]:
+    """One item per outcome, as registries (jRCT, UMIN-CTR) list them in one cell: numbered
+    lines start new items and unnumbered lines continue them; a numbered heading ('1) 有効性')
+    is dropped and each line under it is an item; a line ending in ',' or 'and' continues on
+    the next line."""
+    numbered = any(_ENUMERATOR.match(line) for line in lines)
+    items: list[str] = []
+    joined = False  # the next line continues the last item
+    under_heading = False
+    for i, line in enumerate(lines):
+        if _ENUMERATOR.match(line):
+            text = _ENUMERATOR.sub("", line, count=1)
+            following = lines[i + 1] if i + 1 < len(lines) else None  # a heading heads lines
+            under_heading = bool(_HEADING.fullmatch(text)) and following is not None and \
+                not _ENUMERATOR.match(following)
+            if under_heading:
+                joined = False
+                continue
+            items.append(text)
+        elif items and (joined or (numbered and not under_heading)):
+            items[-1] = f"{items[-1]} {line}"
+        else:
+            items.append(line)
+        joined = bool(items) and bool(_CONTINUES.search(items[-1]))
+    return [item for item in items if item]

@@ -14,11 +14,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bs4 import Comment, NavigableString, Tag
+from bs4 import Tag
 
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
+from auditor.read.tables import cell_lines, outcome_items
 from auditor.read.values import (
     design_tags,
     find_ids,
@@ -79,14 +80,6 @@ LABELS: dict[str, list[str]] = {
                   r"follow[- ]?up period", r"duration of follow[- ]?up"],
 }
 _COMPILED = {key: [re.compile(p) for p in patterns] for key, patterns in LABELS.items()}
-_BREAKS = {"br", "p", "li", "div", "tr"}
-_ENUMERATOR = re.compile(r"^(?:[①-⑳]|\(?\d{1,2}[).．、]|\d{1,2}\.(?!\d)|[・•\-*])\s*")
-#: A numbered line that names a group of outcomes, not an outcome itself: '1) 有効性',
-#: '(2) 短期安全性（移植後100 日まで）', '2) Short-term safety (up to 100 days ...)'.
-_HEADING = re.compile(r"(?:(?:短期|長期|晩期|早期)?(?:有効性|安全性)|(?:(?:short|long)[- ]term |"
-                      r"late |early )?(?:efficacy|safety))\s*(?:[(（][^)）]*[)）])?", re.IGNORECASE)
-#: A line ending so continues on the next one ('Cumulative incidence of relapse and').
-_CONTINUES = re.compile(r"(?:,|、|\band|\bor|\bof|&|及び|および)$", re.IGNORECASE)
 _JRCT = r"jRCT(?:[a-z]\d{9}|\d{10})"  # jRCT2090220384, jRCTs051180190
 _JRCT_ID = rf"\b{_JRCT}\b"
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -113,13 +106,7 @@ class Row:
 
     def lines(self) -> list[str]:
         """The value split at line breaks, paragraphs and list items; blank lines dropped."""
-        parts: list[str] = []
-        for node in self.cell.descendants:
-            if isinstance(node, NavigableString) and not isinstance(node, Comment):
-                parts.append(str(node))
-            elif isinstance(node, Tag) and node.name in _BREAKS:
-                parts.append("\n")
-        return [squash(line) for line in "".join(parts).split("\n") if squash(line)]
+        return cell_lines(self.cell)
 
     @property
     def locator(self) -> str:
@@ -200,30 +187,7 @@ def _language(doc: Document, rows: list[Row]) -> str:
 
 
 def _outcomes(row: Row) -> list[str]:
-    """One item per outcome: numbered lines start new items, unnumbered lines continue them;
-    a numbered heading ('1) 有効性') is dropped and each line under it is an item; a line ending
-    in ',' or 'and' continues on the next line."""
-    lines = row.lines()
-    numbered = any(_ENUMERATOR.match(line) for line in lines)
-    items: list[str] = []
-    joined = False  # the next line continues the last item
-    under_heading = False
-    for i, line in enumerate(lines):
-        if _ENUMERATOR.match(line):
-            text = _ENUMERATOR.sub("", line, count=1)
-            following = lines[i + 1] if i + 1 < len(lines) else None  # a heading heads lines
-            under_heading = bool(_HEADING.fullmatch(text)) and following is not None and \
-                not _ENUMERATOR.match(following)
-            if under_heading:
-                joined = False
-                continue
-            items.append(text)
-        elif items and (joined or (numbered and not under_heading)):
-            items[-1] = f"{items[-1]} {line}"
-        else:
-            items.append(line)
-        joined = bool(items) and bool(_CONTINUES.search(items[-1]))
-    return [item for item in items if item]
+    return outcome_items(row.lines())
 
 
 def _phase(text: str) -> list[str] | None:

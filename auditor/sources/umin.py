@@ -20,11 +20,12 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
 
-from bs4 import Comment, NavigableString, Tag
+from bs4 import Tag
 
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
+from auditor.read.tables import cell_lines, outcome_items
 from auditor.read.values import (
     design_tags,
     find_ids,
@@ -83,14 +84,6 @@ STATUSES: dict[str, str] = {
 
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _UMIN_ID = re.compile(r"\bUMIN\d{9}\b")
-_BREAKS = {"br", "p", "li", "div", "tr"}
-_ENUMERATOR = re.compile(r"^(?:[①-⑳]|\(?\d{1,2}[).．、]|\d{1,2}\.(?!\d)|[・•\-*])\s*")
-#: A numbered line that names a group of outcomes, not an outcome: '1) 有効性',
-#: '(2) 短期安全性（移植後100 日まで）'.
-_HEADING = re.compile(r"(?:(?:短期|長期|晩期|早期)?(?:有効性|安全性)|(?:(?:short|long)[- ]term |"
-                      r"late |early )?(?:efficacy|safety))\s*(?:[(（][^)）]*[)）])?", re.IGNORECASE)
-#: A line ending so continues on the next one ('Cumulative incidence of relapse and').
-_CONTINUES = re.compile(r"(?:,|、|\band|\bor|\bof|&|及び|および)$", re.IGNORECASE)
 
 
 def split_bilingual(text: str) -> tuple[str, str]:
@@ -150,43 +143,6 @@ def _key(label: str) -> str | None:
         if any(p.fullmatch(v) for p in patterns for v in variants):
             return key
     return None
-
-
-def _cell_lines(cell: Tag) -> list[str]:
-    """A cell's text split at line breaks; blank lines dropped."""
-    parts: list[str] = []
-    for node in cell.descendants:
-        if isinstance(node, NavigableString) and not isinstance(node, Comment):
-            parts.append(str(node))
-        elif isinstance(node, Tag) and node.name in _BREAKS:
-            parts.append("\n")
-    return [squash(line) for line in "".join(parts).split("\n") if squash(line)]
-
-
-def outcome_items(lines: list[str]) -> list[str]:
-    """One item per outcome: numbered lines start new items and unnumbered lines continue
-    them; a numbered heading ('1) 有効性') is dropped and each line under it is an item; a line
-    ending in ',' or 'and' continues on the next line. (The same reading as jRCT's.)"""
-    numbered = any(_ENUMERATOR.match(line) for line in lines)
-    items: list[str] = []
-    joined = False
-    under_heading = False
-    for i, line in enumerate(lines):
-        if _ENUMERATOR.match(line):
-            text = _ENUMERATOR.sub("", line, count=1)
-            following = lines[i + 1] if i + 1 < len(lines) else None  # a heading heads lines
-            under_heading = bool(_HEADING.fullmatch(text)) and following is not None and \
-                not _ENUMERATOR.match(following)
-            if under_heading:
-                joined = False
-                continue
-            items.append(text)
-        elif items and (joined or (numbered and not under_heading)):
-            items[-1] = f"{items[-1]} {line}"
-        else:
-            items.append(line)
-        joined = bool(items) and bool(_CONTINUES.search(items[-1]))
-    return [item for item in items if item]
 
 
 def _rows(doc: Document) -> list[Row]:
@@ -304,7 +260,7 @@ def parse(doc: Document) -> list[Reading]:
             text = squash(cell.get_text(" "))
             if lang == "ja" and not _CJK.search(text):
                 lang = "en"
-            value = outcome_items(_cell_lines(cell)) if outcomes else text
+            value = outcome_items(cell_lines(cell)) if outcomes else text
             add(field_name, row, value or None, qualifier=lang, quote=text)
 
     own: list[str] = []
