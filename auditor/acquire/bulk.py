@@ -41,7 +41,7 @@ from typing import Any
 import sqlite_utils
 
 from auditor import snapshots, store
-from auditor.acquire.fetch import ctgov_pages
+from auditor.acquire.fetch import BASES, ctgov_pages
 from auditor.acquire.http import Client
 from auditor.errors import AuditorError, FetchError, ParseError
 from auditor.models import Claim, Snapshot, SourceRef, Subject, now_utc
@@ -49,7 +49,6 @@ from auditor.read.documents import Document
 
 FOLDER = "ctgov"
 CHECKPOINT = ".checkpoint.json"
-STUDY_URL = "https://clinicaltrials.gov/api/v2/studies/{nct}"
 ROLE = "registry"
 #: How many malformed members are named in the report (all are counted).
 EXAMPLES = 5
@@ -235,7 +234,7 @@ class _Sink:
                     (folder / file).is_file()
                 entry = entry or {}
                 snap = Snapshot(source=f"ctgov:{nct}", kind="ctgov",
-                                url=STUDY_URL.format(nct=nct),
+                                url=f"{BASES['ctgov']}/studies/{nct}",
                                 retrieved_at=entry["retrieved_at"] if same else retrieved_at,
                                 media_type="application/json", sha256=sha,
                                 path=f"{FOLDER}/{shard}/{file}", provenance="fetched",
@@ -290,7 +289,7 @@ class _Sink:
 
 def search(client: Client, params: dict[str, str], out: Path, db: sqlite_utils.Database, *,
            page_size: int = 100, max_pages: int | None = None, restart: bool = False,
-           base: str = "https://clinicaltrials.gov/api/v2",
+           base: str = BASES["ctgov"],
            progress: bool = False) -> BulkResult:
     """Page through a ClinicalTrials.gov v2 search into OUT/ctgov and the database.
 
