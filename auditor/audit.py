@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlite_utils
 
 from auditor import rules, snapshots, sources, store
+from auditor.acquire.saving import default_path
 from auditor.config import Config
 from auditor.diff import changes, compare_fields, judge
 from auditor.errors import AuditorError
@@ -55,14 +56,20 @@ class AuditResult:
 
 
 def load_snapshot(snapshot_dir: Path, ref: SourceRef) -> tuple[Snapshot, Document]:
-    """Load a source's snapshot as a Document; errors name the source and the file."""
-    if not ref.snapshot:
-        raise AuditorError(f"source {ref.name!r} has no snapshot; run `auditor fetch` or add "
-                           "`snapshot = \"...\"` to its entry in config.toml")
-    snapshot, body = snapshots.load(snapshot_dir, ref.snapshot, source=ref.name, kind=ref.kind,
+    """Load a source's snapshot as a Document; errors name the source and the file. A source
+    given by url or identifier alone is read where `auditor fetch` saves it."""
+    if not ref.snapshot and not (ref.url or ref.identifier):
+        raise AuditorError(f"source {ref.name!r} has no snapshot, url or identifier; add "
+                           "`snapshot = \"...\"` (or identifier) to its entry in config.toml")
+    path = ref.snapshot or default_path(ref)
+    if not ref.snapshot and not (snapshot_dir / path).is_file():
+        raise AuditorError(f"source {ref.name!r} has not been fetched yet (no "
+                           f"{snapshot_dir / path}); run `auditor fetch` or `auditor audit "
+                           "--fetch`")
+    snapshot, body = snapshots.load(snapshot_dir, path, source=ref.name, kind=ref.kind,
                                     url=ref.url)
     return snapshot, Document(body, snapshot.media_type, snapshot.url,
-                              f"{ref.name} ({snapshot_dir / ref.snapshot})", ref.selectors)
+                              f"{ref.name} ({snapshot_dir / path})", ref.selectors)
 
 
 def unavailable(subject: str, ref: SourceRef, error: str, since: str | None,

@@ -64,3 +64,43 @@ def test_nothing_to_compare_is_a_clear_error():
 
     with pytest.raises(auditor.AuditorError, match="nothing to compare"):
         auditor.compare()
+
+
+def test_a_source_given_only_by_kind_and_identifier_is_fetched_and_audited(tmp_path,
+                                                                           fault_server):
+    """No snapshot path in the config: fetch saves it under the snapshot folder, the audit
+    reads it back from there."""
+    from conftest import FIXTURES
+
+    s = fault_server
+    s.add("/works/10.1038/s41586-025-08700-0",
+          (FIXTURES / "amchepry/crossref-10.1038_s41586-025-08700-0.json").read_bytes())
+    config = tmp_path / "config.toml"
+    config.write_text(f"""
+[auditor]
+database = "{tmp_path / 'audit.db'}"
+snapshots = "{tmp_path / 'snapshots'}"
+
+[fetch]
+retries = 1
+backoff = 0.01
+bases = {{ crossref = "{s.url('')}" }}
+
+[[subjects]]
+id = "amchepry"
+name = "Amchepry"
+
+[[subjects.sources]]
+name = "paper"
+kind = "crossref"
+identifier = "10.1038/s41586-025-08700-0"
+""")
+    loaded = auditor.load_config(config)
+    import pytest
+
+    with pytest.raises(auditor.AuditorError, match="has not been fetched yet"):
+        auditor.audit(loaded)
+    result = auditor.audit(loaded, fetch=True)
+    assert (tmp_path / "snapshots/amchepry/paper.json").is_file()
+    assert {c.field for c in result.comparisons} >= {"enrollment", "follow_up"}
+    assert not result.fetch_failures
