@@ -38,7 +38,16 @@ class AuditorGroup(click.Group):
             return super().invoke(ctx)
         except AuditorError as e:
             click.echo(f"error: {e}", err=True)
+            if ctx.meta.get("json"):  # a script reads stdout: give it an error object
+                click.echo(json.dumps({"error": {"type": type(e).__name__, "message": str(e)}},
+                                      ensure_ascii=False))
             sys.exit(2)
+
+
+def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    """--json was given: an error is then printed as JSON on stdout too (ctx.meta is shared)."""
+    ctx.meta["json"] = ctx.meta.get("json") or value
+    return value
 
 
 @click.group(cls=AuditorGroup)
@@ -68,7 +77,8 @@ config_option = click.option("--config", "config_path", default="config.toml",
 @click.option("--new-only", is_flag=True,
               help="Count only findings that are new in this run for the exit code (cron).")
 @click.option("--subject", "subjects", multiple=True, help="Audit only this subject.")
-@click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
+@click.option("--json", "as_json", is_flag=True, callback=_remember_json,
+              help="Print findings as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (cron).")
 @click.option("--digest", type=click.Path(dir_okay=False),
               help="Write what is new and resolved since the last run to this Markdown file "
@@ -111,7 +121,7 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True,
+@click.option("--json", "as_json", is_flag=True, callback=_remember_json,
               help='Print {"findings": [...], "claims": [...]} (shape documented in README).')
 @click.option("--fail-on", type=click.Choice(list(SEVERITY_ORDER)), default="medium",
               show_default=True, help="Exit 1 when a finding is at or above this severity.")
@@ -152,7 +162,7 @@ def compare(sources: tuple[str, ...], as_json: bool, fail_on: str, config_path: 
 @click.option("--status", type=click.Choice(["open", "resolved", "all"]), default="open",
               show_default=True)
 @click.option("--subject", default=None)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, callback=_remember_json)
 def findings_cmd(config_path: str, db_path: str | None, status: str, subject: str | None,
                  as_json: bool) -> None:
     """List findings recorded in the database."""
@@ -172,7 +182,7 @@ def findings_cmd(config_path: str, db_path: str | None, status: str, subject: st
 @click.argument("subject")
 @config_option
 @click.option("--db", "db_path", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, callback=_remember_json)
 def history(subject: str, config_path: str, db_path: str | None, as_json: bool) -> None:
     """What changed for one subject, run by run: findings opened, reopened and resolved."""
     path = db_path or _config(config_path).database_path

@@ -109,8 +109,8 @@ def load_labels(corpus: Path, kind: str | None = None) -> list[Label]:
 def _pubmed_article(body: bytes, pmid: str) -> bytes:
     """The one PubmedArticle of a set whose PMID is `pmid`, wrapped as a one-article set."""
     for m in re.finditer(rb"<PubmedArticle>.*?</PubmedArticle>", body, re.DOTALL):
-        if re.search(rb"<PMID[^>]*>\s*" + re.escape(pmid.encode()) + rb"\s*</PMID>",
-                     m.group(0)):
+        own = re.search(rb"<MedlineCitation[^>]*>\s*<PMID[^>]*>\s*([0-9]+)\s*</PMID>", m.group(0))
+        if own and own.group(1) == pmid.encode():  # its own PMID, not one it comments on
             return b"<?xml version=\"1.0\"?>\n<PubmedArticleSet>" + m.group(0) + \
                 b"</PubmedArticleSet>"
     raise LookupError(f"PMID {pmid} not in the file")

@@ -1,6 +1,7 @@
 """Crossref /works records → readings: the reconstructed Nature records, a correction notice
 and a paper whose record says it was retracted."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def amchepry():
     ("identifiers", "cited", ["jRCT2090220384"], "registered as jRCT2090220384",
      "message.abstract"),
     ("publication_date", None, "2025-04-16", "published: [[2025, 4, 16]]", "message.published"),
-    ("enrollment", "actual", 7, "Seven patients", "message.abstract, sentence 2"),
+    ("enrollment", "treated", 7, "Seven patients", "message.abstract, sentence 2"),
     ("follow_up", None, 24.0, "followed for 24 months", "message.abstract, sentence 3"),
     ("adverse_events", None, 73, "73 mild-to-moderate adverse events",
      "message.abstract, sentence 5"),
@@ -62,10 +63,10 @@ def test_bluerock_record():
     assert got == {
         ("identifiers", "self"): ["DOI:10.1038/s41586-025-08845-y"],
         ("identifiers", "cited"): ["NCT04802733"],
-        ("enrollment", "actual"): 12,
+        ("enrollment", "treated"): 12,
         ("phase", None): ["1"],
         ("design", None): ["open-label"],
-        ("follow_up", None): 18.0,
+        ("follow_up", "total"): 18.0,
     }
 
 
@@ -120,3 +121,30 @@ def test_bad_documents_raise_parse_error_naming_the_source(body, message):
 ])
 def test_detect(path, expected):
     assert crossref.detect(doc(path)) is expected
+
+
+def _work(title: str, abstract: str, funders: list[str]) -> Document:
+    body = json.dumps({"status": "ok", "message-type": "work", "message": {
+        "DOI": "10.5555/x", "title": [title], "abstract": f"<jats:p>{abstract}</jats:p>",
+        "funder": [{"name": f} for f in funders]}}).encode()
+    return Document(body, "application/json", source="c")
+
+
+def test_a_meta_analysis_states_no_trial_facts():
+    readings = crossref.parse(_work(
+        "A Meta-Analysis of 39 Randomized Controlled Trials Enrolling 5442 Patients",
+        "Thirty-nine papers including 5442 patients were included in this study.",
+        ["National Natural Science Foundation of China"]))
+    assert {r.field for r in readings} == {"identifiers", "title"}
+
+
+def test_a_trial_keeps_its_funders_and_counts():
+    readings = crossref.parse(_work(
+        "A Randomised, Double-Blinded, Placebo-Controlled, Parallel Study of Vitamin D3",
+        "We randomized 175 subjects who received the drug (n = 140) or placebo (n = 35). "
+        "Total duration of the study was 12 weeks.", ["SMB Laboratories"]))
+    got = {r.field: (r.value, r.qualifier) for r in readings}
+    assert got["funding"] == (["SMB Laboratories"], None)
+    assert got["enrollment"] == (175, "randomised")
+    assert got["follow_up"] == (2.77, "total")
+    assert got["design"] == (["blinded", "controlled", "randomised"], None)

@@ -1,5 +1,6 @@
 """Europe PMC core search results → readings: the reconstructed Amchepry record and inputs."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,8 @@ def test_amchepry_fields(amchepry, field, value, quote_part, locator):
 
 def test_inline_markup_is_read_as_text(amchepry):
     outcomes = by(amchepry, "secondary_outcomes")
-    assert "(18F-DOPA PET)" in outcomes.value[0]
+    assert outcomes.value == ["motor symptoms (MDS-UPDRS part III in the OFF and ON states)",
+                              "dopamine production (18F-DOPA PET) over 24 months"]
 
 
 @pytest.mark.parametrize("qualifier, value", [
@@ -74,7 +76,8 @@ def indexed():
     ("enrollment", f"{R}.abstractText <h4>Methods</h4>, sentence 1", 40),
     ("follow_up", f"{R}.abstractText <h4>Methods</h4>, sentence 2", 12.0),
     ("serious_adverse_events", f"{R}.abstractText <h4>Results</h4>, sentence 1", 2),
-    ("design", f"{R}.pubTypeList.pubType[]", ["controlled", "randomised"]),
+    ("design", f"{R}.title; {R}.abstractText <h4>Methods</h4>; {R}.pubTypeList.pubType[]",
+     ["blinded", "controlled", "randomised"]),
     ("phase", f"{R}.pubTypeList.pubType[]", ["3"]),
     ("funding", f"{R}.grantsList.grant[].agency", ["Example Institute", "Example Foundation"]),
     ("publication_date", f"{R}.journalInfo.printPublicationDate", "2024-03-01"),
@@ -126,3 +129,15 @@ def test_bad_documents_raise_parse_error_naming_the_source(body, message):
 ])
 def test_detect(path, expected):
     assert europepmc.detect(doc(path)) is expected
+
+
+def test_a_review_states_no_trial_facts_but_keeps_its_ids():
+    body = json.dumps({"resultList": {"result": [{
+        "pmid": "1", "title": "Immune evasion in cancer: mechanisms",
+        "abstractText": "This review addresses how cancers evade immune surveillance. "
+                        "Randomized controlled trials of checkpoint inhibitors are discussed.",
+        "pubTypeList": {"pubType": ["review-article", "Review", "Journal Article"]},
+        "grantsList": {"grant": [{"agency": "National Natural Science Foundation of China"}]},
+    }]}}).encode()
+    readings = europepmc.parse(Document(body, "application/json", source="e"))
+    assert {r.field for r in readings} == {"identifiers", "title"}

@@ -425,3 +425,16 @@ def test_cli_fetch_config_error_exits_2(tmp_path):
     config = write_config(tmp_path, [("press", "https://x.example/")])
     result = CliRunner().invoke(cli, ["fetch", "--config", str(config), "--source", "nope"])
     assert result.exit_code == 2 and "no source named 'nope'" in result.output
+
+
+def test_a_failed_fetch_says_whether_an_earlier_snapshot_is_kept(fault_server, tmp_path):
+    """Never 'the last good snapshot is kept' for a source that was never fetched."""
+    from auditor.acquire.fetch import fetch_sources
+
+    url = fault_server.add("/gone", b"", status=404)
+    config = Config(auditor=Settings(snapshots=str(tmp_path)), subjects=[{"id": "s", "name": "S"}],
+                    sources=[{"name": "page", "subject": "s", "kind": "page", "url": url}])
+    [result] = fetch_sources(config, progress=False)
+    assert result.status == "failed" and result.snapshot is None
+    assert "there is no earlier snapshot of this source" in (result.error or "")
+    assert "last good" not in (result.error or "")

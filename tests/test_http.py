@@ -54,8 +54,8 @@ def test_each_fault_has_its_own_error(fault_server, client, options, cause, hits
 
 
 @pytest.mark.parametrize(("options", "advice"), [
-    ({"fault": "500"}, "The last good snapshot is kept; try again later."),
-    ({"status": 404}, "Check the url or identifier in config.toml; the last good snapshot is"),
+    ({"fault": "500"}, "Try again later."),
+    ({"status": 404}, "Check the url or identifier in config.toml."),
     ({"fault": "oversize", "size": 50_000}, "Raise fetch.max_body_bytes in config.toml"),
 ])
 def test_errors_say_what_to_do(fault_server, client, options, advice):
@@ -288,3 +288,37 @@ def test_connection_refused_is_reported(tmp_path: Path):
     with make_client(settings(retries=0)) as c:
         with pytest.raises(FetchError, match="could not connect"):
             c.get("http://127.0.0.1:9/doc", source="s")
+
+
+def test_offline_fails_at_once_with_one_line_saying_what_to_do():
+    """A name that does not resolve (no network) is not retried: retrying cannot help. The
+    failure is made by a transport raising what httpx raises for socket.gaierror, since no
+    real DNS failure may be produced here."""
+    import socket
+    import time
+
+    import httpx
+
+    from auditor.config import FetchSettings
+    from auditor.errors import FetchError
+
+    calls = []
+
+    class NoDNS(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            calls.append(request.url)
+            cause = socket.gaierror(-2, "Name or service not known")
+            raise httpx.ConnectError(f"[Errno -2] {cause.strerror}", request=request) from cause
+
+    client = make_client(FetchSettings(retries=4, backoff=1.0), transport=NoDNS())
+    started = time.monotonic()
+    try:
+        client.get("https://api.crossref.org/works/10.1038/x", source="paper")
+    except FetchError as e:
+        message = str(e)
+    else:
+        raise AssertionError("no error")
+    assert time.monotonic() - started < 2
+    assert len(calls) == 1
+    assert "cannot resolve api.crossref.org" in message and "offline" in message
+    assert "\n" not in message

@@ -104,10 +104,60 @@ def test_structured_abstract_and_indexing(indexed, field, locator, value):
     assert reading.value == value
 
 
-def test_publication_types_give_design_tags(indexed):
-    reading = by(indexed, "design", TYPES)
-    assert reading.value == ["controlled", "randomised"]
-    assert reading.quote == "Randomized Controlled Trial"
+def test_publication_types_and_abstract_give_one_design_reading(indexed):
+    reading = by(indexed, "design")
+    assert reading.value == ["blinded", "controlled", "randomised"]
+    assert reading.quote.endswith(" | Randomized Controlled Trial")
+    assert reading.locator.endswith(f"; {TYPES}")
+
+
+@pytest.mark.parametrize("types, tags", [
+    (["Randomized Controlled Trial"], ["controlled", "randomised"]),
+    (["Controlled Clinical Trial"], None),  # given to some single-arm studies
+    (["Clinical Trial"], None),  # indexers tag some non-trials so: it says nothing of the design
+])
+def test_a_publication_type_alone_tags_only_randomisation(types, tags):
+    found = [r for r in pubmed.publication_type_readings(types, TYPES) if r.field == "design"]
+    assert (found[0].value if found else None) == tags
+
+
+def _article_with(title: str, abstract: str, types: list[str], grant: str = "") -> Document:
+    body = (f"<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article>"
+            f"<ArticleTitle>{title}</ArticleTitle><Abstract>{abstract}</Abstract>"
+            + (f"<GrantList><Grant><Agency>{grant}</Agency></Grant></GrantList>" if grant else "")
+            + "<PublicationTypeList>"
+            + "".join(f"<PublicationType>{t}</PublicationType>" for t in types)
+            + "</PublicationTypeList></Article></MedlineCitation></PubmedArticle>"
+              "</PubmedArticleSet>")
+    return Document(body.encode(), "text/xml", source="t")
+
+
+def test_a_review_reports_no_trial_facts():
+    found = {r.field for r in pubmed.parse(_article_with(
+        "Statins: systematic review and meta-analysis",
+        "<AbstractText Label=\"RESULTS\">62 trials with 120 456 participants were included; "
+        "randomised controlled trials compared statins with placebo.</AbstractText>",
+        ["Journal Article", "Systematic Review"], grant="NIA NIH HHS"))}
+    assert not found & {"enrollment", "design", "funding", "follow_up", "primary_outcomes"}
+    assert "identifiers" in found
+
+
+def test_structured_sections_decide_what_a_sentence_states():
+    readings = pubmed.parse(_article_with(
+        "Drug X versus placebo: a randomised controlled trial",
+        "<AbstractText Label=\"BACKGROUND\" NlmCategory=\"BACKGROUND\">In previous trials 900 "
+        "patients were randomized.</AbstractText>"
+        "<AbstractText Label=\"METHODS\" NlmCategory=\"METHODS\">We randomly assigned 322 "
+        "patients to drug X or placebo.</AbstractText>"
+        "<AbstractText Label=\"MAIN OUTCOMES AND MEASURES\" NlmCategory=\"METHODS\">Time to "
+        "relapse; change in body weight.</AbstractText>"
+        "<AbstractText Label=\"FUNDING\">Wellcome Trust.</AbstractText>",
+        ["Journal Article", "Randomized Controlled Trial"]))
+    assert (by(readings, "enrollment").value, by(readings, "enrollment").qualifier) == (
+        322, "randomised")
+    assert by(readings, "primary_outcomes").value == ["time to relapse", "change in body weight"]
+    assert by(readings, "funding").value == ["Wellcome Trust"]
+    assert by(readings, "design").value == ["controlled", "randomised"]
 
 
 @pytest.mark.parametrize("qualifier, value, quote", [

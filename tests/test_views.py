@@ -67,7 +67,7 @@ def test_open_findings_leave_out_resolved(db: sqlite_utils.Database) -> None:
 
 @pytest.mark.parametrize("field, sides, registry, publication", [
     ("enrollment", "both", "jrct-ja: 7 participants (planned)",
-     "crossref: 7 participants (actual)"),
+     "crossref: 7 participants (treated)"),
     ("phase", "both", "jrct-en: phase 1/2", "pubmed: phase 1/2"),
     ("design", "both", "jrct-ja: open-label; single-arm", "crossref: open-label; single-arm"),
     ("adverse_events", "publication only", None, "pubmed: 73 events"),

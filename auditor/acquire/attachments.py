@@ -15,7 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from auditor import snapshots, sources
 from auditor.acquire.http import Client, Response
-from auditor.acquire.saving import FetchResult, default_path, fetch_into, last_good
+from auditor.acquire.saving import FetchResult, default_path, failed, fetch_into
 from auditor.config import Config
 from auditor.errors import AuditorError, ConfigError
 from auditor.models import SourceRef
@@ -133,8 +133,7 @@ def _fetch_attachment(config: Config, ref: SourceRef, client: Client,
                           note=f"attachment linked from {page_url}")
     except AuditorError as e:
         message = str(e) if str(e).startswith("attachment") else f"attachment {ref.name!r}: {e}"
-        return FetchResult(ref.name, url, "failed", last_good(config, ref, ref.snapshot),
-                           message)
+        return failed(config, ref, url, ref.snapshot, message)
 
 
 def attachments_of(config: Config, ref: SourceRef) -> list[SourceRef]:

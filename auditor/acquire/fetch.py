@@ -29,8 +29,8 @@ from auditor.acquire.saving import (
     EXTENSIONS,
     FetchResult,
     default_path,
+    failed,
     fetch_into,
-    last_good,
 )
 from auditor.config import Config
 from auditor.errors import AuditorError, ConfigError, ParseError
@@ -93,6 +93,13 @@ def url_for(kind: str, identifier: str, *, language: str | None = None,
     if kind == "europepmc":
         query = quote(f'DOI:"{_doi(ident)}"', safe="/:")
         return f"{b['europepmc']}/search?query={query}&resultType=core&format=json"
+    if kind == "jats":  # Europe PMC's open-access full text; only PMC ids have one
+        pmcid = re.sub(r"(?i)^pmcid:?\s*", "", ident).upper()
+        if not re.fullmatch(r"PMC\d+", pmcid):
+            raise ConfigError(f"{identifier!r} is not a PMCID; give the paper's PubMed Central "
+                              "id like PMC6113012 (only open-access papers have JATS full "
+                              "text), or give `url`")
+        return f"{b['europepmc']}/{pmcid}/fullTextXML"
     if kind in NEEDS_URL:
         raise ConfigError(f"source kind {kind!r} has no URL pattern; give `url` in config.toml")
     raise ConfigError(f"unknown source kind {kind!r}; use one of {', '.join(EXTENSIONS)}")
@@ -194,7 +201,7 @@ def _fetch_page(config: Config, ref: SourceRef, client: Client,
     try:
         return fetch_into(config, ref, client, url, path)
     except AuditorError as e:
-        return FetchResult(ref.name, url, "failed", last_good(config, ref, path), str(e))
+        return failed(config, ref, url, path, str(e))
 
 
 def selected_sources(config: Config, names: list[str] | None) -> list[SourceRef]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,7 +35,6 @@ SECRET_PARAMS = frozenset({"api_key", "email", "mailto"})
 KEPT_HEADERS = ("ETag", "Last-Modified", "Content-Type", "Date")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_REDIRECTS = 10
-KEEP_LAST = "the last good snapshot is kept"
 
 
 @dataclass
@@ -64,7 +64,7 @@ class _Retryable(Exception):
         super().__init__(cause)
         self.cause = cause
         self.retry_after = retry_after
-        self.advice = advice or f"{KEEP_LAST}; try again later"
+        self.advice = advice or "try again later"
 
 
 class _Fatal(Exception):
@@ -265,8 +265,8 @@ class Client:
                 return self._read(url, r, deadline)
         except httpx.TooManyRedirects:
             raise _Fatal(f"redirect loop (more than {MAX_REDIRECTS} redirects)",
-                         f"open the URL in a browser and put the final address in config.toml"
-                         f"; {KEEP_LAST}") from None
+                         "open the URL in a browser and put the final address in config.toml"
+                         ) from None
         except httpx.ConnectTimeout:
             raise _Retryable(f"connection timed out after {s.connect_timeout:g}s") from None
         except httpx.TimeoutException:
@@ -274,6 +274,11 @@ class Client:
         except httpx.RemoteProtocolError as e:
             raise _Retryable(_protocol_cause(e)) from None
         except httpx.TransportError as e:
+            if _no_name_resolution(e):  # offline: retrying cannot help, and costs seconds
+                raise _Fatal(f"cannot resolve {host}: the network looks unreachable",
+                             "you seem to be offline: audit the saved snapshots (`auditor "
+                             "audit`, offline is the default) or compare saved files "
+                             "(`auditor compare FILE FILE`)") from None
             raise _Retryable(_network_cause(e)) from None
 
     def _read(self, url: str, r: httpx.Response, deadline: float) -> Response:
@@ -288,11 +293,11 @@ class Client:
             raise _Retryable(f"HTTP {r.status_code} {r.reason_phrase}".rstrip(), retry_after)
         if r.status_code >= 400:
             raise _Fatal(f"HTTP {r.status_code} {r.reason_phrase}".rstrip(),
-                         f"check the url or identifier in config.toml; {KEEP_LAST}")
+                         "check the url or identifier in config.toml")
         declared = _int(r.headers.get("Content-Length"))
         too_big = _Fatal(f"body larger than {human_size(s.max_body_bytes)}",
-                         f"raise fetch.max_body_bytes in config.toml if the document is really "
-                         f"that large; {KEEP_LAST}")
+                         "raise fetch.max_body_bytes in config.toml if the document is really "
+                         "that large")
         if declared is not None and declared > s.max_body_bytes:
             raise too_big
         chunks: list[bytes] = []
@@ -309,8 +314,8 @@ class Client:
             got = r.num_bytes_downloaded
             if declared is not None and got < declared:
                 raise _Retryable(f"truncated body: got {got:,} of {declared:,} bytes",
-                                 advice=f"the server closed the connection early; {KEEP_LAST}"
-                                 "; try again later") from None
+                                 advice="the server closed the connection early; try again "
+                                 "later") from None
             raise _Retryable(_protocol_cause(e)) from None
         return Response(request_url, final, r.status_code, b"".join(chunks), kept)
 
@@ -327,6 +332,20 @@ def _protocol_cause(e: httpx.RemoteProtocolError) -> str:
     if "without sending" in text and "complete message body" not in text:
         return "connection closed by the server before it answered"
     return f"protocol error ({text})"
+
+
+def _no_name_resolution(e: httpx.TransportError) -> bool:
+    """A DNS failure (no network, or a host that does not exist): socket.gaierror below."""
+    seen: BaseException | None = e
+    for _ in range(6):
+        if seen is None:
+            break
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    text = str(e).lower()
+    return any(s in text for s in ("name or service not known", "temporary failure in name "
+                                   "resolution", "nodename nor servname", "no address associated"))
 
 
 def _network_cause(e: httpx.TransportError) -> str:

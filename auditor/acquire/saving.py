@@ -18,7 +18,7 @@ from auditor.models import Snapshot, SourceRef, now_utc
 EXTENSIONS = {"ctgov": ".json", "crossref": ".json", "europepmc": ".json", "pubmed": ".xml",
               "ictrp": ".xml", "jrct": ".html", "mhlw": ".html", "pmda": ".html",
               "page": ".html", "mhlw_excel": ".xlsx", "mhlw_pdf": ".pdf", "umin": ".html",
-              "ctgov_xml": ".xml"}
+              "ctgov_xml": ".xml", "jats": ".xml"}
 
 Status = Literal["saved", "unchanged", "not_modified", "failed"]
 
@@ -111,3 +111,12 @@ def last_good(config: Config, ref: SourceRef, path: str) -> Snapshot | None:
         return _previous(config, ref, path)[0]
     except AuditorError:
         return None
+
+
+def failed(config: Config, ref: SourceRef, url: str, path: str, error: str) -> FetchResult:
+    """A failed fetch, saying whether an earlier snapshot of the source is kept (and from
+    when) or there is none: never "the last good snapshot" of a source never fetched."""
+    last = last_good(config, ref, path)
+    kept = (f"; the last good snapshot, retrieved {last.retrieved_at}, is kept" if last
+            else "; there is no earlier snapshot of this source")
+    return FetchResult(ref.name, url, "failed", last, error.rstrip(".") + kept)

@@ -267,8 +267,10 @@ def parse_phase(text: str) -> list[str] | None:
     if re.fullmatch(r"\s*(n/?a|not applicable|該当せず|該当なし)\s*", t):
         return []
     phases: set[str] = set()
-    for m in re.finditer(r"(?:phase|第)\s*([0-4]|iv|iii|ii|i)(?:[a-b])?"
-                         r"((?:\s*[/,&-]\s*(?:phase\s*)?(?:[0-4]|iv|iii|ii|i)[a-b]?)*)", t):
+    # 'phase-II' reads as phase II; 'the phase in which' is no phase I
+    for m in re.finditer(r"(?:phase|第)[\s-]*([0-4]|iv|iii|ii|i)(?:[a-b])?(?![a-z])"
+                         r"((?:\s*[/,&-]\s*(?:phase\s*)?(?:[0-4]|iv|iii|ii|i)[a-b]?(?![a-z]))*)",
+                         t):
         for token in [m.group(1), *re.findall(r"(iv|iii|ii|i|[0-4])", m.group(2) or "")]:
             phases.add(_ROMAN.get(token, token))
     if "early_phase1" in t or "early phase 1" in t:

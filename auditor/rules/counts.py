@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from auditor.models import Finding, Severity
+from auditor.models import ENROLLED_QUALIFIERS, Finding, Severity
 from auditor.rules import Context, disagreement, finding, one_per_source, rule, side
+
+#: Counts of people who took part: a registry's actual enrollment and a paper's randomised,
+#: enrolled or treated count are compared alike; a planned or estimated target is not one.
+ACTUAL = ENROLLED_QUALIFIERS
 
 
 @rule("enrollment_mismatch", fields=("enrollment",), severity="high",
@@ -11,8 +15,8 @@ from auditor.rules import Context, disagreement, finding, one_per_source, rule, 
 def enrollment_mismatch(ctx: Context) -> list[Finding]:
     # A registry that gives both its target and its actual count is compared by the actual one.
     known = ctx.known("enrollment")
-    claims = one_per_source([c for c in known if c.qualifier == "actual"] +
-                            [c for c in known if c.qualifier != "actual"])
+    claims = one_per_source([c for c in known if c.qualifier in ACTUAL] +
+                            [c for c in known if c.qualifier not in ACTUAL])
     qualifiers = {c.qualifier for c in claims}
     # A registry's planned target that differs from the actual n is worth a look, not an alarm.
     severity: Severity | None = \
@@ -53,7 +57,7 @@ def serious_adverse_event_mismatch(ctx: Context) -> list[Finding]:
       explanation="Efficacy was analysed in fewer participants than were enrolled.")
 def analysed_fewer_than_enrolled(ctx: Context) -> list[Finding]:
     enrolled = {c.source: c for c in one_per_source(ctx.known("enrollment"))
-                if c.qualifier == "actual"}
+                if c.qualifier in ACTUAL}
     pairs = [(enrolled[a.source], a) for a in one_per_source(ctx.known("sample_size_analysed"))
              if a.source in enrolled and a.value < enrolled[a.source].value]
     if not pairs:

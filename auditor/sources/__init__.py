@@ -27,6 +27,7 @@ KINDS: dict[str, str] = {
     "ctgov": "ctgov",
     "crossref": "crossref",
     "europepmc": "europepmc",
+    "jats": "jats",  # root <article> with front/article-meta: never a PubmedArticleSet
     "pubmed": "pubmed",
     "ictrp": "ictrp",
     "ctgov_xml": "ctgov_xml",

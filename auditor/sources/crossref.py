@@ -9,7 +9,7 @@ import re
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
-from auditor.read.prose import read_prose
+from auditor.read.prose import TRIAL_FIELDS, Part, read_parts, reports_a_trial
 from auditor.read.values import date_parts_to_iso, normalize_id, strip_markup
 
 KIND = "crossref"
@@ -60,11 +60,15 @@ def parse(doc: Document) -> list[Reading]:
                                 locator="message.funder[].name"))
     readings += _notices(msg)
     abstract = msg.get("abstract")
+    parts = []
     if abstract:
         text = re.sub(r"^Abstract\s+", "", strip_markup(abstract))
-        readings += read_prose(text, "message.abstract")
+        parts = [Part(text, "message.abstract")]
+        readings += read_parts(parts, title=Part(title, "message.title"))
     if title:
         readings.append(Reading(field="title", value=title, quote=title, locator="message.title"))
+    if not reports_a_trial(title, parts):  # a review, a survey: not a trial's facts
+        readings = [r for r in readings if r.field not in TRIAL_FIELDS]
     return readings
 
 

@@ -11,9 +11,9 @@ import re
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
-from auditor.read.prose import read_prose
+from auditor.read.prose import TRIAL_FIELDS, Part, read_parts, reports_a_trial
 from auditor.read.values import normalize_id, parse_date, squash, strip_markup
-from auditor.sources.pubmed import publication_type_readings
+from auditor.sources.pubmed import one_design, publication_type_readings
 
 KIND = "europepmc"
 ROLE = "publication"
@@ -77,11 +77,13 @@ def parse(doc: Document) -> list[Reading]:
 
     readings += _publication_date(rec)
 
-    for label, text in abstract_sections(rec.get("abstractText") or ""):
-        where = f"{RESULT}.abstractText" + (f" <h4>{label}</h4>" if label else "")
-        readings += read_prose(text, where)
+    parts = [Part(text, f"{RESULT}.abstractText" + (f" <h4>{label}</h4>" if label else ""),
+                  label)
+             for label, text in abstract_sections(rec.get("abstractText") or "")]
+    readings += read_parts(parts, title=Part(title, f"{RESULT}.title"))
 
     types = [squash(t) for t in (rec.get("pubTypeList") or {}).get("pubType", []) if t]
+    trial = reports_a_trial(title, parts, types)
     readings += publication_type_readings(types, f"{RESULT}.pubTypeList.pubType[]")
 
     grants = (rec.get("grantsList") or {}).get("grant", [])
@@ -93,7 +95,9 @@ def parse(doc: Document) -> list[Reading]:
                                 locator=f"{RESULT}.grantsList.grant[].agency"))
 
     readings += _notices(rec)
-    return readings
+    if not trial:  # a review, a cohort, a survey: what it says is not a trial's facts
+        readings = [r for r in readings if r.field not in TRIAL_FIELDS]
+    return one_design(readings)
 
 
 def _publication_date(rec: dict) -> list[Reading]:

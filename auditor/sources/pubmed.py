@@ -7,12 +7,13 @@ to errata, retractions and expressions of concern.
 
 from __future__ import annotations
 
+import re
 from xml.etree.ElementTree import Element
 
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
-from auditor.read.prose import read_prose
+from auditor.read.prose import TRIAL_FIELDS, Part, read_parts, reports_a_trial
 from auditor.read.values import (
     design_tags,
     find_ids,
@@ -53,11 +54,28 @@ def publication_type_readings(types: list[str], locator: str) -> list[Reading]:
     elif phase_types:  # a phase type we cannot read is "unknown", not absent
         readings.append(Reading(field="phase", value=None, quote="; ".join(phase_types),
                                 locator=locator))
-    tagged = [t for t in types if design_tags(t)]
+    # 'Randomized Controlled Trial' says how the trial allocated; 'Controlled Clinical Trial'
+    # alone is given to some single-arm studies, so it tags nothing by itself.
+    tagged = [t for t in types if design_tags(t) and re.search(r"randomi[sz]ed", t, re.I)]
     if tagged:
         readings.append(Reading(field="design", value=design_tags("; ".join(tagged)),
                                 quote="; ".join(tagged), locator=locator))
     return readings
+
+
+def one_design(readings: list[Reading]) -> list[Reading]:
+    """The abstract's design tags and the indexers' as one reading: a source says one thing
+    about its design ('open-label' in the abstract, 'Randomized Controlled Trial' in the
+    types), so rules comparing sources see all of it."""
+    designs = [r for r in readings if r.field == "design" and r.value]
+    if len(designs) < 2:
+        return readings
+    merged = Reading(field="design", value=sorted({t for r in designs for t in r.value}),
+                     quote=" | ".join(r.quote for r in designs),
+                     locator="; ".join(r.locator for r in designs))
+    first = readings.index(designs[0])
+    rest = [r for r in readings if r not in designs]
+    return rest[:first] + [merged] + rest[first:]
 
 
 def _article(doc: Document) -> Element:
@@ -116,14 +134,16 @@ def parse(doc: Document) -> list[Reading]:
 
     readings += _publication_date(art, article)
 
+    parts = []
     for part in art.findall("Abstract/AbstractText"):
         label = part.get("Label")
         where = f"{ARTICLE}/Abstract/AbstractText" + (f"[@Label='{label}']" if label else "")
-        readings += read_prose(text_of(part), where)
-
-    types = [text_of(t) for t in art.findall("PublicationTypeList/PublicationType")]
-    readings += publication_type_readings(
-        [t for t in types if t], f"{ARTICLE}/PublicationTypeList/PublicationType")
+        parts.append(Part(text_of(part), where, label, part.get("NlmCategory")))
+    types = [t for t in (text_of(t) for t in art.findall("PublicationTypeList/PublicationType"))
+             if t]
+    trial = reports_a_trial(title, parts, types)
+    readings += read_parts(parts, title=Part(title, f"{ARTICLE}/ArticleTitle"))
+    readings += publication_type_readings(types, f"{ARTICLE}/PublicationTypeList/PublicationType")
 
     cited: list[str] = []
     cited_quotes: list[str] = []
@@ -157,7 +177,9 @@ def parse(doc: Document) -> list[Reading]:
                                 quote=statement, locator="MedlineCitation/CoiStatement"))
 
     readings += _notices(citation)
-    return readings
+    if not trial:  # a review, a cohort, a survey: what it says is not a trial's facts
+        readings = [r for r in readings if r.field not in TRIAL_FIELDS]
+    return one_design(readings)
 
 
 def _publication_date(art: Element, article: Element) -> list[Reading]:
