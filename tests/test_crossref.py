@@ -72,13 +72,13 @@ def test_bluerock_record():
 
 @pytest.mark.parametrize("path, notices, locator, quote", [
     (INPUTS / "correction-notice.json",
-     [{"type": "correction", "doi": "DOI:10.5555/example-correction-1", "updates": PAPER,
-       "date": "2025-09-01"}],
+     [{"type": "correction", "doi": "DOI:10.5555/example-correction-1", "pmid": None,
+       "citation": None, "updates": PAPER, "date": "2025-09-01"}],
      "message.update-to", f"correction DOI:10.5555/example-correction-1 of {PAPER}"),
     # updated-by and relation name the same retraction: one notice, not two
     (INPUTS / "retracted-paper.json",
-     [{"type": "retraction", "doi": "DOI:10.5555/example-retraction-1", "updates": PAPER,
-       "date": "2026-01-15"}],
+     [{"type": "retraction", "doi": "DOI:10.5555/example-retraction-1", "pmid": None,
+       "citation": None, "updates": PAPER, "date": "2026-01-15"}],
      "message.updated-by", "retraction DOI:10.5555/example-retraction-1"),
 ])
 def test_update_notices(path, notices, locator, quote):
@@ -92,7 +92,7 @@ def test_relation_alone_gives_a_notice(tmp_path):
     reading = by(crossref.parse(Document(body, "application/json", source="r")),
                  "publication_notices")
     assert reading.value == [{"type": "retraction", "doi": "DOI:10.5555/example-retraction-1",
-                              "updates": PAPER, "date": None}]
+                              "pmid": None, "citation": None, "updates": PAPER, "date": None}]
     assert reading.locator == "message.relation.is-retracted-by"
 
 
@@ -148,3 +148,12 @@ def test_a_trial_keeps_its_funders_and_counts():
     assert got["enrollment"] == (175, "randomised")
     assert got["follow_up"] == (2.77, "total")
     assert got["design"] == (["blinded", "controlled", "randomised"], None)
+
+
+def test_a_notice_type_no_source_word_names_stays_as_written(tmp_path):
+    """'clarification' is not guessed to be a correction: it stays unknown to the rule."""
+    text = (INPUTS / "correction-notice.json").read_text(encoding="utf-8")
+    body = text.replace('"type": "correction"', '"type": "clarification"').encode()
+    reading = by(crossref.parse(Document(body, "application/json", source="c")),
+                 "publication_notices")
+    assert reading.value[0]["type"] == "clarification"

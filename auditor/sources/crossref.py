@@ -11,14 +11,15 @@ from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.prose import TRIAL_FIELDS, Part, read_parts, reports_a_trial
 from auditor.read.values import date_parts_to_iso, normalize_id, strip_markup
+from auditor.sources import notices
+from auditor.sources.notices import notice, notice_type
 
 KIND = "crossref"
 ROLE = "publication"
 API = "https://api.crossref.org/works/{doi}"
-#: relation types that link a paper to a notice about it → the notice type update-to uses
-RELATION_NOTICES = {"is-retracted-by": "retraction", "has-retraction": "retraction",
-                    "is-corrected-by": "correction", "has-correction": "correction",
-                    "has-expression-of-concern": "expression_of_concern"}
+#: relation names that link a paper to a notice about it (their type: notices.TYPES)
+RELATION_NOTICES = ("is-retracted-by", "has-retraction", "is-corrected-by", "has-correction",
+                    "has-expression-of-concern")
 
 
 def detect(doc: Document) -> bool:
@@ -80,14 +81,13 @@ def _notices(msg: dict) -> list[Reading]:
     in Retraction Watch, ``updated-by`` on the paper; ``relation`` links either way.
     """
     own = normalize_id(msg["DOI"]) if msg.get("DOI") else None
-    notices: list[dict] = []
+    found: list[dict] = []
     keys: list[str] = []
 
-    def add(kind: str | None, notice: str | None, paper: str | None, updated: dict | None,
+    def add(kind: str | None, doi: str | None, paper: str | None, updated: dict | None,
             key: str) -> None:
-        notices.append({"type": kind, "doi": normalize_id(notice) if notice else None,
-                        "updates": normalize_id(paper) if paper else None,
-                        "date": date_parts_to_iso((updated or {}).get("date-parts") or [])})
+        found.append(notice(notice_type(kind) or str(kind), doi=doi, updates=paper,
+                            date=date_parts_to_iso((updated or {}).get("date-parts") or [])))
         if key not in keys:
             keys.append(key)
 
@@ -96,14 +96,11 @@ def _notices(msg: dict) -> list[Reading]:
     for u in msg.get("updated-by") or []:
         add(u.get("type"), u.get("DOI"), msg.get("DOI"), u.get("updated"), "message.updated-by")
     relation = msg.get("relation") or {}
-    for rel_type, kind in RELATION_NOTICES.items():
+    for rel_type in RELATION_NOTICES:
         for rel in relation.get(rel_type) or []:
-            seen = {(n["type"], n["doi"]) for n in notices}
-            if (kind, normalize_id(rel.get("id") or "")) not in seen:  # updated-by said it
-                add(kind, rel.get("id"), msg.get("DOI"), None, f"message.relation.{rel_type}")
-    if not notices:
-        return []
+            seen = {(n["type"], n["doi"]) for n in found}
+            if (notice_type(rel_type), normalize_id(rel.get("id") or "")) not in seen:
+                add(rel_type, rel.get("id"), msg.get("DOI"), None, f"message.relation.{rel_type}")
     quote = "; ".join(f"{n['type']} {n['doi'] or '?'}"
-                      + (f" of {n['updates']}" if n["updates"] != own else "") for n in notices)
-    return [Reading(field="publication_notices", value=notices, quote=quote,
-                    locator=", ".join(keys))]
+                      + (f" of {n['updates']}" if n["updates"] != own else "") for n in found)
+    return notices.reading(found, quote, ", ".join(keys))

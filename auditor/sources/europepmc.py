@@ -13,6 +13,8 @@ from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.prose import TRIAL_FIELDS, Part, read_parts, reports_a_trial
 from auditor.read.values import normalize_id, parse_date, squash, strip_markup
+from auditor.sources import notices
+from auditor.sources.notices import notice, notice_type
 from auditor.sources.pubmed import one_design, publication_type_readings
 
 KIND = "europepmc"
@@ -20,9 +22,6 @@ ROLE = "publication"
 API = ("https://www.ebi.ac.uk/europepmc/webservices/rest/search"
        "?query=DOI:%22{doi}%22&resultType=core&format=json")
 
-#: commentCorrection types that put a paper's findings in question → Crossref's notice words.
-NOTICE_TYPES = {"erratum in": "correction", "retraction in": "retraction",
-                "expression of concern in": "expression_of_concern"}
 RESULT = "$.resultList.result[0]"
 
 
@@ -115,18 +114,16 @@ def _publication_date(rec: dict) -> list[Reading]:
 
 
 def _notices(rec: dict) -> list[Reading]:
-    notices: list[dict] = []
+    found: list[dict] = []
     quotes: list[str] = []
     for cc in (rec.get("commentCorrectionList") or {}).get("commentCorrection", []):
-        kind = NOTICE_TYPES.get(str(cc.get("type", "")).strip().lower())
-        if not kind:
-            continue
+        raw = str(cc.get("type", "")).strip()
+        kind = notice_type(raw)
+        if kind is None or kind == raw.lower():
+            continue  # other links ("Comment in", "Update of") are not notices
         source, ident = cc.get("source"), cc.get("id")
-        notices.append({"type": kind, "doi": None,
-                        "pmid": f"PMID:{ident}" if source == "MED" and ident else None,
-                        "citation": cc.get("reference")})
+        found.append(notice(kind, pmid=str(ident) if source == "MED" and ident else None,
+                            citation=cc.get("reference")))
         quotes.append(f"{cc.get('type')}: {cc.get('reference') or ''} ({source}:{ident})")
-    if not notices:
-        return []
-    return [Reading(field="publication_notices", value=notices, quote="; ".join(quotes),
-                    locator=f"{RESULT}.commentCorrectionList.commentCorrection[]")]
+    return notices.reading(found, "; ".join(quotes),
+                           f"{RESULT}.commentCorrectionList.commentCorrection[]")

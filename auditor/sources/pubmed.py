@@ -22,16 +22,14 @@ from auditor.read.values import (
     parse_phase,
     squash,
 )
+from auditor.sources import notices
+from auditor.sources.notices import notice, notice_type
 
 KIND = "pubmed"
 ROLE = "publication"
 API = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi?db=pubmed&id={pmid}&retmode=xml"
 
 ARTICLE = "PubmedArticle/MedlineCitation/Article"
-#: CommentsCorrections RefTypes that put a paper's findings in question, and their notice type
-#: (the same words Crossref uses in update-to).
-NOTICE_REF_TYPES = {"ErratumIn": "correction", "RetractionIn": "retraction",
-                    "ExpressionOfConcernIn": "expression_of_concern"}
 
 
 def detect(doc: Document) -> bool:
@@ -203,19 +201,16 @@ def _publication_date(art: Element, article: Element) -> list[Reading]:
 
 
 def _notices(citation: Element) -> list[Reading]:
-    notices: list[dict] = []
+    found: list[dict] = []
     quotes: list[str] = []
     for cc in citation.findall("CommentsCorrectionsList/CommentsCorrections"):
-        kind = NOTICE_REF_TYPES.get(cc.get("RefType") or "")
-        if not kind:
-            continue
+        kind = notice_type(cc.get("RefType"))
+        if kind is None or kind == str(cc.get("RefType") or "").lower():
+            continue  # PubMed's other links (Cites, CommentIn, UpdateIn...) are not notices
         ref = squash(cc.findtext("RefSource") or "")
         pmid = squash(cc.findtext("PMID") or "")
-        notices.append({"type": kind, "doi": next(iter(find_ids(ref)), None),
-                        "pmid": f"PMID:{pmid}" if pmid else None, "citation": ref or None})
+        found.append(notice(kind, doi=next(iter(find_ids(ref)), None), pmid=pmid or None,
+                            citation=ref))
         quotes.append(f"{cc.get('RefType')}: {ref}" + (f" PMID: {pmid}" if pmid else ""))
-    if not notices:
-        return []
-    return [Reading(field="publication_notices", value=notices, quote="; ".join(quotes),
-                    locator="MedlineCitation/CommentsCorrectionsList/CommentsCorrections"
-                            "[@RefType]")]
+    return notices.reading(found, "; ".join(quotes),
+                           "MedlineCitation/CommentsCorrectionsList/CommentsCorrections[@RefType]")
