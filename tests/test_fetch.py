@@ -438,3 +438,22 @@ def test_a_failed_fetch_says_whether_an_earlier_snapshot_is_kept(fault_server, t
     assert result.status == "failed" and result.snapshot is None
     assert "there is no earlier snapshot of this source" in (result.error or "")
     assert "last good" not in (result.error or "")
+
+
+@pytest.mark.parametrize("identifier", ["10.1234/../../../../admin?x=1#frag", "10.1234/./x",
+                                        "10.1234/a\\b", "doi:11.1/x"])
+def test_a_doi_that_could_leave_the_works_path_is_refused(identifier):
+    with pytest.raises(ConfigError, match="is not a DOI"):
+        url_for("crossref", identifier)
+
+
+def test_each_kind_with_an_identifier_pattern_builds_its_own_url():
+    """url_for lives with each source kind; the kinds without one need a `url`."""
+    from auditor import sources
+    from auditor.acquire.fetch import NEEDS_URL
+
+    assert set(NEEDS_URL) == {k for k in sources.KINDS
+                              if not hasattr(sources.module(k), "url_for")}
+    assert {"ctgov", "jrct", "crossref", "pubmed", "europepmc", "jats"}.isdisjoint(NEEDS_URL)
+    with pytest.raises(ConfigError, match="not an NCT number"):
+        url_for("ctgov", "NCT00000000")

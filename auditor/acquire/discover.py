@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor import snapshots, sources
-from auditor.acquire.fetch import EXTENSIONS, fetch_one
+from auditor.acquire.fetch import fetch_one
 from auditor.acquire.http import Client, make_client
+from auditor.acquire.saving import EXTENSIONS
 from auditor.config import Config
 from auditor.errors import AuditorError, FetchError
 from auditor.models import Claim, SourceRef, stamp

@@ -13,20 +13,19 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import re
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from tqdm import tqdm
 
+from auditor import sources
 from auditor.acquire.attachments import fetch_attachments
 from auditor.acquire.http import Client, Response, make_client, rate_for
 from auditor.acquire.saving import (
-    EXTENSIONS,
     FetchResult,
     default_path,
     failed,
@@ -35,20 +34,13 @@ from auditor.acquire.saving import (
 from auditor.config import Config
 from auditor.errors import AuditorError, ConfigError, ParseError
 from auditor.models import SourceRef
+from auditor.sources import BASES
 
-#: Base URLs of the services `url_for` knows; tests and mirrors may override them.
-BASES: dict[str, str] = {
-    "ctgov": "https://clinicaltrials.gov/api/v2",
-    "jrct": "https://jrct.niph.go.jp",
-    "crossref": "https://api.crossref.org",
-    "eutils": "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
-    "europepmc": "https://www.ebi.ac.uk/europepmc/webservices/rest",
-}
 #: Kinds with no stable per-identifier URL: the config must give `url`. (WHO ICTRP has no
 #: documented public per-trial export endpoint; its XML export is a download from the portal.)
 #: umin: a UMIN id does not give the receipt number (R…) of its ctr_view.cgi page;
 #: ctgov_xml: the legacy XML API was retired in 2024, so only archived snapshots are read.
-NEEDS_URL = ("ictrp", "mhlw", "pmda", "page", "mhlw_excel", "mhlw_pdf", "umin", "ctgov_xml")
+NEEDS_URL = tuple(k for k in sources.KINDS if not hasattr(sources.module(k), "url_for"))
 
 
 #: A typical response time; sets how many requests a fast-limited host may have in flight.
@@ -58,51 +50,14 @@ def _bases(bases: dict[str, str] | None) -> dict[str, str]:
     return {**BASES, **(bases or {})}
 
 
-def _doi(identifier: str) -> str:
-    doi = re.sub(r"(?i)^(doi:\s*|https?://(dx\.)?doi\.org/)", "", identifier.strip())
-    if not doi.startswith("10."):
-        raise ConfigError(f"{identifier!r} is not a DOI; give one like 10.1038/s41586-025-08700-0")
-    return doi
-
-
 def url_for(kind: str, identifier: str, *, language: str | None = None,
             bases: dict[str, str] | None = None) -> str:
     """The URL of one record. jRCT takes `en:jRCT...` (or language="en") for the English page."""
-    b = _bases(bases)
-    ident = identifier.strip()
-    if kind == "ctgov":
-        nct = ident.upper()
-        if not re.fullmatch(r"NCT\d{8}", nct):
-            raise ConfigError(f"{identifier!r} is not an NCT number; give one like NCT04802733")
-        return f"{b['ctgov']}/studies/{nct}"
-    if kind == "jrct":
-        if ident.lower().startswith("en:"):
-            ident, language = ident[3:], "en"
-        if not re.fullmatch(r"jRCT[a-z]?\d{7,10}", ident, re.IGNORECASE):
-            raise ConfigError(f"{identifier!r} is not a jRCT id; give one like jRCT2090220384")
-        page = "en-latest-detail" if language == "en" else "latest-detail"
-        return f"{b['jrct']}/{page}/{ident}"
-    if kind == "crossref":
-        return f"{b['crossref']}/works/{quote(_doi(ident), safe='/')}"
-    if kind == "pubmed":
-        pmid = re.sub(r"(?i)^pmid:?\s*", "", ident)
-        if not pmid.isdigit():
-            raise ConfigError(f"{identifier!r} is not a PMID; give digits like 40240591")
-        return f"{b['eutils']}/efetch.fcgi?" + urlencode(
-            {"db": "pubmed", "id": pmid, "retmode": "xml"})
-    if kind == "europepmc":
-        query = quote(f'DOI:"{_doi(ident)}"', safe="/:")
-        return f"{b['europepmc']}/search?query={query}&resultType=core&format=json"
-    if kind == "jats":  # Europe PMC's open-access full text; only PMC ids have one
-        pmcid = re.sub(r"(?i)^pmcid:?\s*", "", ident).upper()
-        if not re.fullmatch(r"PMC\d+", pmcid):
-            raise ConfigError(f"{identifier!r} is not a PMCID; give the paper's PubMed Central "
-                              "id like PMC6113012 (only open-access papers have JATS full "
-                              "text), or give `url`")
-        return f"{b['europepmc']}/{pmcid}/fullTextXML"
+    if kind in sources.KINDS and kind not in NEEDS_URL:
+        return sources.module(kind).url_for(identifier, _bases(bases), language)
     if kind in NEEDS_URL:
         raise ConfigError(f"source kind {kind!r} has no URL pattern; give `url` in config.toml")
-    raise ConfigError(f"unknown source kind {kind!r}; use one of {', '.join(EXTENSIONS)}")
+    raise ConfigError(f"unknown source kind {kind!r}; use one of {', '.join(sources.KINDS)}")
 
 
 def source_url(ref: SourceRef, bases: dict[str, str] | None = None) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -39,6 +40,26 @@ KINDS: dict[str, str] = {
 }
 
 ROLES = ("registry", "publication", "regulator", "company")
+
+#: Base URLs of the services whose records a source kind can name by identifier (its module's
+#: `url_for`); config.toml's [fetch.bases] and the tests' local servers override them.
+BASES: dict[str, str] = {
+    "ctgov": "https://clinicaltrials.gov/api/v2",
+    "jrct": "https://jrct.niph.go.jp",
+    "crossref": "https://api.crossref.org",
+    "eutils": "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
+    "europepmc": "https://www.ebi.ac.uk/europepmc/webservices/rest",
+}
+
+
+def bare_doi(identifier: str) -> str:
+    """'doi:10.1038/x' or 'https://doi.org/10.1038/x' → '10.1038/x'; a DOI that could leave
+    the service's path ('..' segments, '?', '#') is refused (ConfigError)."""
+    doi = re.sub(r"(?i)^(doi:\s*|https?://(dx\.)?doi\.org/)", "", identifier.strip())
+    if not re.fullmatch(r"10\.\d{4,9}/\S+", doi) or any(
+            part in (".", "..") for part in doi.split("/")) or re.search(r"[?#\\]", doi):
+        raise ConfigError(f"{identifier!r} is not a DOI; give one like 10.1038/s41586-025-08700-0")
+    return doi
 
 
 def module(kind: str) -> ModuleType:

@@ -5,18 +5,19 @@ registered trial numbers, update notices (corrections, retractions) and the JATS
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from urllib.parse import quote
 
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.prose import TRIAL_FIELDS, Part, read_parts, reports_a_trial
 from auditor.read.values import date_parts_to_iso, normalize_id, strip_markup
-from auditor.sources import notices
+from auditor.sources import bare_doi, notices
 from auditor.sources.notices import notice, notice_type
 
 KIND = "crossref"
 ROLE = "publication"
-API = "https://api.crossref.org/works/{doi}"
 #: relation names that link a paper to a notice about it (their type: notices.TYPES)
 RELATION_NOTICES = ("is-retracted-by", "has-retraction", "is-corrected-by", "has-correction",
                     "has-expression-of-concern")
@@ -104,3 +105,8 @@ def _notices(msg: dict) -> list[Reading]:
     quote = "; ".join(f"{n['type']} {n['doi'] or '?'}"
                       + (f" of {n['updates']}" if n["updates"] != own else "") for n in found)
     return notices.reading(found, quote, ", ".join(keys))
+
+
+def url_for(identifier: str, bases: Mapping[str, str], language: str | None = None) -> str:
+    """GET /works/{DOI}, the DOI quoted so it stays inside /works/."""
+    return f"{bases['crossref']}/works/{quote(bare_doi(identifier), safe='/')}"

@@ -8,10 +8,11 @@ path so a reviewer can find it in the record.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from auditor.errors import ParseError
+from auditor.errors import ConfigError, ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.values import (
@@ -25,7 +26,6 @@ from auditor.read.values import (
 
 KIND = "ctgov"
 ROLE = "registry"
-API = "https://clinicaltrials.gov/api/v2/studies/{nct}"
 
 #: enrollmentInfo.type → our qualifier
 ENROLLMENT_TYPES = {"ACTUAL": "actual", "ESTIMATED": "planned", "ANTICIPATED": "planned"}
@@ -320,3 +320,11 @@ def _analysed(results: dict, proto: dict, r: str) -> list[Reading]:
                     qualifier="primary outcome",
                     quote=f"primary outcome denoms (Participants): {totals[0][1]}",
                     locator=f"{r}.outcomeMeasuresModule.outcomeMeasures[type=PRIMARY].denoms")]
+
+
+def url_for(identifier: str, bases: Mapping[str, str], language: str | None = None) -> str:
+    """GET /studies/{NCT} of the API v2."""
+    nct = identifier.strip().upper()
+    if not re.fullmatch(r"NCT\d{8}", nct) or nct == "NCT00000000":
+        raise ConfigError(f"{identifier!r} is not an NCT number; give one like NCT04802733")
+    return f"{bases['ctgov']}/studies/{nct}"

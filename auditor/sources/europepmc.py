@@ -7,20 +7,20 @@ it is a second reading of the same paper: where it disagrees with PubMed, one of
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from urllib.parse import quote
 
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.prose import TRIAL_FIELDS, Part, read_parts, reports_a_trial
 from auditor.read.values import normalize_id, parse_date, squash, strip_markup
-from auditor.sources import notices
+from auditor.sources import bare_doi, notices
 from auditor.sources.notices import notice, notice_type
 from auditor.sources.pubmed import one_design, publication_type_readings
 
 KIND = "europepmc"
 ROLE = "publication"
-API = ("https://www.ebi.ac.uk/europepmc/webservices/rest/search"
-       "?query=DOI:%22{doi}%22&resultType=core&format=json")
 
 RESULT = "$.resultList.result[0]"
 
@@ -127,3 +127,9 @@ def _notices(rec: dict) -> list[Reading]:
         quotes.append(f"{cc.get('type')}: {cc.get('reference') or ''} ({source}:{ident})")
     return notices.reading(found, "; ".join(quotes),
                            f"{RESULT}.commentCorrectionList.commentCorrection[]")
+
+
+def url_for(identifier: str, bases: Mapping[str, str], language: str | None = None) -> str:
+    """The core search result for one DOI."""
+    query = quote(f'DOI:"{bare_doi(identifier)}"', safe="/:")
+    return f"{bases['europepmc']}/search?query={query}&resultType=core&format=json"

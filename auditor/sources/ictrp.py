@@ -29,7 +29,6 @@ from auditor.read.values import (
 
 KIND = "ictrp"
 ROLE = "registry"
-URL = "https://trialsearch.who.int/Trial2.aspx?TrialID={id}"
 ROOT = "Trials_downloaded_from_ICTRP"
 
 #: Child element names of list-valued fields in the older nested layout.

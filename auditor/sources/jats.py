@@ -20,11 +20,11 @@ reference numbers), which are dropped: they are numbers that count nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-from auditor.errors import ParseError
+from auditor.errors import ConfigError, ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.prose import (
@@ -40,7 +40,6 @@ from auditor.sources.pubmed import one_design
 
 KIND = "jats"
 ROLE = "publication"
-API = "https://www.ebi.ac.uk/europepmc/webservices/rest/{pmcid}/fullTextXML"
 
 META = "front/article-meta"
 
@@ -699,3 +698,13 @@ def cited_ids(abstract: list[Reading], methods: list[Reading], secs: list[Sectio
         return []
     return [Reading(field="identifiers", value=ids, qualifier="cited", quote=" … ".join(quotes),
                     locator="; ".join(locators))]
+
+
+def url_for(identifier: str, bases: Mapping[str, str], language: str | None = None) -> str:
+    """Europe PMC's open-access full text; only PMC ids have one."""
+    pmcid = re.sub(r"(?i)^pmcid:?\s*", "", identifier.strip()).upper()
+    if not re.fullmatch(r"PMC\d+", pmcid):
+        raise ConfigError(f"{identifier!r} is not a PMCID; give the paper's PubMed Central "
+                          "id like PMC6113012 (only open-access papers have JATS full "
+                          "text), or give `url`")
+    return f"{bases['europepmc']}/{pmcid}/fullTextXML"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from bs4 import Tag
 
-from auditor.errors import ParseError
+from auditor.errors import ConfigError, ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.tables import cell_lines, outcome_items
@@ -34,8 +34,6 @@ from auditor.read.values import (
 
 KIND = "jrct"
 ROLE = "registry"
-URL = "https://jrct.niph.go.jp/latest-detail/{id}"
-URL_EN = "https://jrct.niph.go.jp/en-latest-detail/{id}"
 
 #: Label patterns per key, matched in full against the folded, lower-cased label text.
 LABELS: dict[str, list[str]] = {
@@ -317,3 +315,14 @@ def parse(doc: Document) -> list[Reading]:
         readings.append(Reading(field="design", value=design_tags(text) or None, quote=text,
                                 locator=", ".join(r.locator for r in design_rows)))
     return readings
+
+
+def url_for(identifier: str, bases: Mapping[str, str], language: str | None = None) -> str:
+    """The detail page; `en:jRCT…` (or language="en") for the English page."""
+    ident = identifier.strip()
+    if ident.lower().startswith("en:"):
+        ident, language = ident[3:], "en"
+    if not re.fullmatch(r"jRCT[a-z]?\d{7,10}", ident, re.IGNORECASE):
+        raise ConfigError(f"{identifier!r} is not a jRCT id; give one like jRCT2090220384")
+    page = "en-latest-detail" if language == "en" else "latest-detail"
+    return f"{bases['jrct']}/{page}/{ident}"

@@ -8,9 +8,11 @@ to errata, retractions and expressions of concern.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from urllib.parse import urlencode
 from xml.etree.ElementTree import Element
 
-from auditor.errors import ParseError
+from auditor.errors import ConfigError, ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.prose import TRIAL_FIELDS, Part, read_parts, reports_a_trial
@@ -27,7 +29,6 @@ from auditor.sources.notices import notice, notice_type
 
 KIND = "pubmed"
 ROLE = "publication"
-API = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi?db=pubmed&id={pmid}&retmode=xml"
 
 ARTICLE = "PubmedArticle/MedlineCitation/Article"
 
@@ -214,3 +215,12 @@ def _notices(citation: Element) -> list[Reading]:
         quotes.append(f"{cc.get('RefType')}: {ref}" + (f" PMID: {pmid}" if pmid else ""))
     return notices.reading(found, "; ".join(quotes),
                            "MedlineCitation/CommentsCorrectionsList/CommentsCorrections[@RefType]")
+
+
+def url_for(identifier: str, bases: Mapping[str, str], language: str | None = None) -> str:
+    """E-utilities efetch of one PMID, as XML."""
+    pmid = re.sub(r"(?i)^pmid:?\s*", "", identifier.strip())
+    if not pmid.isdigit() or not pmid.strip("0"):
+        raise ConfigError(f"{identifier!r} is not a PMID; give digits like 40240591")
+    return f"{bases['eutils']}/efetch.fcgi?" + urlencode(
+        {"db": "pubmed", "id": pmid, "retmode": "xml"})

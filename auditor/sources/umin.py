@@ -38,7 +38,6 @@ from auditor.read.values import (
 
 KIND = "umin"
 ROLE = "registry"
-URL = "https://center6.umin.ac.jp/cgi-open-bin/ctr/ctr_view.cgi?recptno={receipt}"
 
 #: Label patterns per key, matched in full against the folded, lower-cased label, its Japanese
 #: part or its English part ("目標参加者数/Target sample size").
