@@ -1025,13 +1025,6 @@ def _phase(s: _Sentence) -> list[str] | None:
 
 # --- funding --------------------------------------------------------------------------------
 
-_FUNDED = re.compile(
-    r"(?:^|\(|\.\s)\s*(?:(?:this|the) (?:study|trial|work|research|project|analysis) (?:was|is) |"
-    r"(?:this|the) (?:study|trial) was )?(?:funded|supported|sponsored|financed)(?: in part| "
-    r"partly| jointly| fully| entirely)? by (?P<x>[^;()]+?)(?=;|\)|\.\s|\.$|$)|"
-    r"(?:^|\.\s)\s*(?:funding|financial support|source of funding):\s*(?P<y>[^.]+)",
-    re.IGNORECASE)
-
 
 #: Words that end an organisation's name: 'X and Y Council' is one name, 'X and the Y
 #: Council' two.
@@ -1072,10 +1065,66 @@ def _funding(s: _Sentence) -> list[str]:
     if s.role == "funding":
         return split_funders(re.sub(r"^(?:funding|financial support):?\s*", "", s.folded,
                                     flags=re.IGNORECASE))
-    m = _FUNDED.search(s.folded)
-    if not m:
+    return statement_funders(s.folded)
+
+
+#: How a funding statement names its funders: 'funded by X', 'supported by grants from X',
+#: 'received financial support from X', 'Funding: X'.
+_SUPPORTED = re.compile(
+    r"\b(?:funded|supported|sponsored|financed|paid for)\s+(?:in part\s+|partly\s+|jointly\s+|"
+    r"fully\s+|entirely\s+|primarily\s+|mainly\s+|partially\s+)?by\s+|"
+    r"\b(?:received|receives|obtained|was given|were given)\s+(?:\w+\s+){0,3}?(?:funding|support|"
+    r"grants?|an award|funds)\s+from\s+|"
+    r"\b(?:funding|financial support|grant support|support)\s+(?:for this (?:study|work|trial|"
+    r"research)\s+)?(?:was|were|is)\s+(?:provided|received|obtained|given)\s+(?:by|from)\s+|"
+    r"^(?:funding|financial support|sources? of (?:funding|support))\s*[:.]\s*", re.IGNORECASE)
+#: Where the funders' names end: '… (NIHR) under its Programme Grants …'.
+_NAMES_END = re.compile(r"\s+(?:under|through|via|as part of|in the form of|to support|which|"
+                        r"who|whose)\b|;|\.\s|\.$", re.IGNORECASE)
+_GRANT_LEAD = re.compile(
+    r"^(?:an?|the|their|its)?\s*(?:[\w-]+\s+){0,4}?(?:grants?|awards?|fellowships?|funding|funds|"
+    r"support|contracts?|scholarships?|studentships?|donations?)(?:\s+(?:to|for)\s+[^,]+?)?"
+    r"\s+(?:from|by|of)\s+", re.IGNORECASE)
+_GRANT_NUMBER = re.compile(
+    r"\s*\([^()]*\d[^()]*\)|\s*\b(?:grants?|awards?|contracts?|projects?)\s+(?:nos?\.?|numbers?|"
+    r"#|ids?)?\s*[:#]?\s*[A-Z]*[\w./-]*\d[\w./-]*", re.IGNORECASE)
+#: A place after a funder's name ('the Hospital for Tropical Diseases, London') is part of it.
+_PLACE = re.compile(
+    r"(?:London|Oxford|Cambridge|Edinburgh|Glasgow|Dublin|Paris|Lyon|Geneva|Basel|Zurich|Bern|"
+    r"Berlin|Munich|Vienna|Rome|Milan|Madrid|Barcelona|Lisbon|Amsterdam|Brussels|Copenhagen|"
+    r"Stockholm|Oslo|Helsinki|Bergen|Turku|Boston|New York|Bethesda|Atlanta|Chicago|Toronto|"
+    r"Montreal|Sydney|Melbourne|Tokyo|Osaka|Kyoto|Beijing|Shanghai|Seoul|Singapore|Delhi|"
+    r"Mumbai|Kathmandu|Nairobi|Cape Town|UK|U\.K\.|USA|U\.S\.A?\.|US|United Kingdom|"
+    r"United States|Canada|Australia|Japan|China|India|Germany|France|Italy|Spain|Norway|"
+    r"Sweden|Denmark|Finland|Switzerland|Austria|Belgium|the Netherlands|Netherlands|Nepal|"
+    r"Brazil|Korea|Kenya|South Africa|Ireland|Scotland|England|Wales)", re.IGNORECASE)
+
+
+def statement_funders(sentence: str) -> list[str]:
+    """The funders one sentence of a funding statement names, as written."""
+    m = _SUPPORTED.search(sentence)
+    if not m or re.search(r"\bno (?:specific |external |financial )?(?:funding|support|grant)",
+                          sentence, re.IGNORECASE):
         return []
-    return split_funders(m.group("x") or m.group("y") or "")
+    tail = sentence[m.end():]
+    end = _NAMES_END.search(tail)
+    tail = tail[:end.start()] if end else tail
+    tail = _GRANT_NUMBER.sub("", tail)
+    tail = _GRANT_LEAD.sub("", tail.strip())
+    pieces = re.split(r",?\s+and\s+(?:also\s+)?(?:by|from)\s+|,?\s+(?:also\s+)?from\s+",
+                      tail)
+    names: list[str] = []
+    for piece in pieces:
+        piece = _GRANT_LEAD.sub("", piece.strip(" ,."))
+        for name in split_funders(piece):
+            name = name.strip(" ,.")
+            if not name:
+                continue
+            if names and re.fullmatch(_PLACE, name):
+                names[-1] = f"{names[-1]}, {name}"
+            else:
+                names.append(name)
+    return [n for n in names if re.search(r"[A-Z]", n)]
 
 
 # --- claims ---------------------------------------------------------------------------------
