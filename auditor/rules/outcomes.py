@@ -225,3 +225,36 @@ def outcome_not_stated(ctx: Context) -> list[Finding]:
                         [side(registered[0])] + [absence(s, "publication", "primary outcome")
                                                  for s in ctx.sources("publication")])]
     return []
+
+
+@rule("abstract_vs_full_text", fields=("primary_outcomes",), severity="medium",
+      explanation="A paper's abstract and its full text (methods) name different primary "
+                  "outcomes.")
+def abstract_vs_full_text(ctx: Context) -> list[Finding]:
+    """Within one paper: an abstract that reports another primary than the methods define is
+    an outcome switch inside the paper itself (readings qualified 'abstract' / 'full text')."""
+    threshold = ctx.threshold if ctx.threshold is not None else DEFAULT_THRESHOLD
+    defined = defined_terms(ctx)
+    out: list[Finding] = []
+    for source in ctx.sources("publication"):
+        mine = [c for c in ctx.known("primary_outcomes", "publication") if c.source == source]
+        abstract = [i for i in items([c for c in mine if c.qualifier == "abstract"], defined)
+                    if i.key.comparable]
+        body = [i for i in items([c for c in mine if c.qualifier == "full text"], defined)
+                if i.key.comparable]
+        if not abstract or not body:
+            continue
+        ctx.mark_compared("primary_outcomes", [i.claim for i in abstract + body])
+        for here, there, where, other in ((body, abstract, "the full text", "the abstract"),
+                                          (abstract, body, "the abstract", "the full text")):
+            for item in here:
+                match, score = closest(item, there)
+                if score < threshold:
+                    out.append(finding(
+                        ctx, "abstract_vs_full_text", "mismatch",
+                        f"{source}: {where} names the primary outcome {item.text!r}, which "
+                        f"{other} does not report as primary (best similarity {score:.0f} < "
+                        f"{threshold:g})",
+                        [side(item.claim, item.text)] + [side(i.claim, i.text) for i in there[:1]],
+                        score=score, threshold=threshold))
+    return out
