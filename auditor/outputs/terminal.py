@@ -81,7 +81,7 @@ def findings_table(findings: list[Finding], new: set[str] | None = None) -> str:
     new = new or set()
     rows = []
     for f in sorted(findings, key=lambda f: (-SEVERITY_ORDER[f.severity], f.subject, f.field)):
-        quotes = " | ".join(f"{s.source} [{s.locator}]: “{(s.quote or '—')[:140]}”"
+        quotes = " | ".join(f"{s.source} [{s.locator}]: “{shorten(s.quote or '—', 140)}”"
                             for s in f.sources[:3])
         rows.append([SEVERITY_MARK[f.severity] + (" NEW" if f.id in new else ""),
                      f.field, f.kind, f.message, quotes])

@@ -123,7 +123,8 @@ def pipeline_without_registration(ctx: Context) -> list[Finding]:
             out.append(finding(
                 ctx, "pipeline_without_registration", "missing",
                 f"{c.source} lists {phase} in {row.get('region')}, but no "
-                f"{' or '.join(wanted)} registration for that programme is among the sources",
+                f"{' or '.join(wanted)} registration for that programme is among the configured "
+                "sources (what the dossier lacks, not a fact about the world)",
                 [side(c), absence(", ".join(wanted), "registry",
                                   f"{row.get('region')} registration")],
                 region=row.get("region")))
