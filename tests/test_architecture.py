@@ -28,3 +28,15 @@ def test_the_grep_sees_sql_when_there_is_some(tmp_path):
     assert SQL.search("'PRAGMA user_version'")
     assert not SQL.search('"Select the rows you want"')
     assert not SQL.search('"update the config"')
+
+
+def test_no_import_cycles():
+    """No module imports, however indirectly, a module that imports it (grimp is what
+    lint-imports reads the layers with)."""
+    import grimp
+
+    graph = grimp.build_graph("auditor")
+    cycles = sorted({tuple(sorted((m, other))) for m in graph.modules
+                     for other in graph.find_modules_directly_imported_by(m)
+                     if graph.chain_exists(importer=other, imported=m)})
+    assert not cycles, cycles
