@@ -564,3 +564,14 @@ def test_company_abbreviations_do_not_end_a_sentence():
 def test_japanese_sentences_split_at_the_full_stop():
     assert sentences("七例に移植した。重篤な有害事象はなかった。") == [
         "七例に移植した。", "重篤な有害事象はなかった。"]
+
+
+def test_an_analysis_set_after_the_randomised_count_is_not_an_arm():
+    """SYGMA 1 (NEJM 2018, PMID 29768149, shared/reference-formats): 3849 were randomised;
+    the 3836 'included in the full analysis' are not a second arm to add."""
+    readings = read_prose(
+        "A total of 3849 patients underwent randomization, and 3836 (1277 in the terbutaline "
+        "group, 1277 in the budesonide-formoterol group, and 1282 in the budesonide "
+        "maintenance group) were included in the full analysis and safety data sets.", "x")
+    [enrollment] = [r for r in readings if r.field == "enrollment"]
+    assert (enrollment.value, enrollment.qualifier) == (3849, "randomised")

@@ -578,6 +578,9 @@ def _subject_counts(marked: str, values: list[int], qual: str | None
             if arms and (q == "treated") != arms.group(0).lower().endswith("with"):
                 arms = None  # 'treated with A and 24 with B' are arms; 'enrolled and 20 with
                 #             stage IV disease' is a subgroup
+            if arms and _ANALYSIS_SET.search(rest[verb.start():][arms.end():][:80]):
+                arms = None  # '3849 underwent randomization, and 3836 were included in the
+                #             full analysis set': the second count is analysed, not an arm
             second = (values[int(arms.group(1))] if arms.group(1) else _count(arms.group(2))) \
                 if arms else None
             if arms and not arms.group(1) and re.fullmatch(r"(?:19|20)\d\d", arms.group(2)):
@@ -604,6 +607,11 @@ _ARMS = re.compile(
     rf"(?: (?:randomly )?(?:assigned|allocated|randomi[sz]ed|enrolled|included))?"
     r" (?:to|in|into|were|was|assigned|with)\b", re.IGNORECASE)
 _NEXT_COUNT = re.compile(rf"(?:\b(?:and|or) )?{_C}")
+#: What follows a count of the analysed, not of an arm: '… were included in the full analysis'.
+_ANALYSIS_SET = re.compile(r"^\s*(?:the )?(?:full |primary |final |modified )?(?:analys[ie]s|"
+                           r"analysis (?:and safety )?(?:data )?sets?|(?:safety |efficacy )"
+                           r"(?:data )?(?:sets?|population)|per[- ]protocol|intention[- ]to[- ]"
+                           r"treat|evaluable)", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[;:]|, (?:and |but |whereas |while )?(?=\d+ |@C)")
 
 
