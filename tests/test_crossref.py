@@ -157,3 +157,20 @@ def test_a_notice_type_no_source_word_names_stays_as_written(tmp_path):
     reading = by(crossref.parse(Document(body, "application/json", source="c")),
                  "publication_notices")
     assert reading.value[0]["type"] == "clarification"
+
+
+def test_deposited_trial_numbers_are_cited_registrations_and_make_it_a_trial():
+    """ESMO Open 2020, the LEMON study (shared/reference-formats, real): no abstract deposited,
+    clinical-trial-number 'nct03797326' as deposited. The registrations are cited (not the
+    paper's own ids), in the registry's spelling; the title gives the phase; the funder is read
+    because a deposited registration says the paper reports a trial."""
+    from pathlib import Path
+
+    path = Path("/work/shared/reference-formats/crossref-work-10.1136_esmoopen-2020-000776.json")
+    if not path.exists():
+        pytest.skip("shared reference formats not mounted")
+    readings = crossref.parse(Document(path.read_bytes(), "application/json", source="lemon"))
+    cited = [r for r in readings if r.field == "identifiers" and r.qualifier == "cited"]
+    assert cited[0].value == ["NCT03797326", "NCT04008797"]
+    assert by(readings, "phase").value == ["2"]
+    assert by(readings, "funding").value == ["Japan Agency for Medical Research and Development"]

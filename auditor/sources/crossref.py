@@ -42,13 +42,17 @@ def parse(doc: Document) -> list[Reading]:
     doi = msg.get("DOI")
     title = " ".join(msg.get("title") or [])
     if doi:
-        ids = [normalize_id(doi)]
-        trials = [t.get("clinical-trial-number") for t in msg.get("clinical-trial-number", [])]
-        ids += [t for t in trials if t]
-        readings.append(Reading(
-            field="identifiers", value=ids, qualifier="self",
-            quote=f"DOI {doi}" + (f"; clinical-trial-number {', '.join(trials)}" if trials else ""),
-            locator="message.DOI" + (", message.clinical-trial-number" if trials else "")))
+        readings.append(Reading(field="identifiers", value=[normalize_id(doi)], qualifier="self",
+                                quote=f"DOI {doi}", locator="message.DOI"))
+    # The registrations the publisher deposited for the paper ('nct03797326', lower case as
+    # deposited): the trials it reports, cited, in the registries' own spelling.
+    trials = [str(t.get("clinical-trial-number")) for t in msg.get("clinical-trial-number", [])
+              if isinstance(t, dict) and t.get("clinical-trial-number")]
+    if trials:
+        readings.append(Reading(field="identifiers", value=list(dict.fromkeys(
+            normalize_id(t) for t in trials)), qualifier="cited",
+            quote=f"clinical-trial-number {', '.join(trials)}",
+            locator="message.clinical-trial-number[]"))
     dates = [(key, (msg.get(key) or {}).get("date-parts")) for key in
              ("published", "published-print", "published-online", "issued") if msg.get(key)]
     readable = [(key, parts) for key, parts in dates if date_parts_to_iso(parts or [])]
@@ -66,10 +70,14 @@ def parse(doc: Document) -> list[Reading]:
     if abstract:
         text = re.sub(r"^Abstract\s+", "", strip_markup(abstract))
         parts = [Part(text, "message.abstract")]
-        readings += read_parts(parts, title=Part(title, "message.title"))
+        readings += read_parts(parts, title=Part(title, "message.title"),
+                               claim_language="conclusions")
+    elif title:  # no abstract deposited: the title alone may still give phase and design
+        readings += read_parts([], title=Part(title, "message.title"))
     if title:
         readings.append(Reading(field="title", value=title, quote=title, locator="message.title"))
-    if not reports_a_trial(title, parts):  # a review, a survey: not a trial's facts
+    # a review, a survey: not a trial's facts; a deposited registration says it is a trial
+    if not trials and not reports_a_trial(title, parts):
         readings = [r for r in readings if r.field not in TRIAL_FIELDS]
     return readings
 
