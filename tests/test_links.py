@@ -51,9 +51,23 @@ ctgov = "{base}/ctgov"
 @pytest.mark.parametrize("text,kind", [
     ("10.1038/s41586-025-08700-0", "crossref"), ("doi:10.1038/S41586-025-08700-0", "crossref"),
     ("NCT04802733", "ctgov"), ("jRCT2090220384", "jrct"), ("PMID: 40240591", "pubmed"),
-    ("notes.txt", None)])
+    ("notes.txt", None), ("NCT00000000", None),
+    ("https://doi.org/10.1038/s41586-025-08700-0", "crossref"),
+    ("https://clinicaltrials.gov/study/NCT04802733", "ctgov"),
+    ("https://clinicaltrials.gov/ct2/show/NCT04802733?term=x", "ctgov"),
+    ("https://jrct.niph.go.jp/en-latest-detail/jRCT2090220384", "jrct"),
+    ("https://jrct.mhlw.go.jp/latest-detail/jRCTs051180190", "jrct"),
+    ("https://pubmed.ncbi.nlm.nih.gov/40240591/", "pubmed"),
+    ("https://example.org/NCT04802733", None)])
 def test_classify(text, kind):
+    """Ids, doi.org URLs and the registry and PubMed pages a person copies from a browser."""
     assert (classify(text) or (None,))[0] == kind
+
+
+def test_a_page_url_gives_the_record_id():
+    assert classify("https://clinicaltrials.gov/study/NCT04802733") == ("ctgov", "NCT04802733")
+    assert classify("https://jrct.mhlw.go.jp/latest-detail/jRCTs051180190") == (
+        "jrct", "jRCTs051180190")
 
 
 def test_compare_a_doi_finds_and_fetches_its_registration(services, run_cli):

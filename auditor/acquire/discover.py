@@ -30,16 +30,34 @@ MAX_DOCUMENTS = 12
 
 def classify(identifier: str) -> tuple[str, str] | None:
     """(kind, id) for an identifier this module can start from, or None."""
-    ident = identifier.strip()
+    ident = _from_page_url(identifier.strip())
     if re.fullmatch(r"(?i)(doi:\s*|https?://(dx\.)?doi\.org/)?10\.\d{4,9}/\S+", ident):
         return "crossref", normalize_id(ident).removeprefix("DOI:")
-    if re.fullmatch(r"NCT\d{8}", ident, re.IGNORECASE):
+    if re.fullmatch(r"NCT\d{8}", ident, re.IGNORECASE) and ident[3:].strip("0"):
         return "ctgov", ident.upper()
     if re.fullmatch(r"jRCT(?:[a-z]\d{9}|\d{10})", ident):  # jRCT2…, jRCTs…, jRCTb…
         return "jrct", ident
     if re.fullmatch(r"(?i)(pmid:?\s*)?\d{5,9}", ident):
         return "pubmed", re.sub(r"\D", "", ident)
     return None
+
+
+#: The pages a person reads, whose address names the record: the study page, the jRCT page,
+#: the PubMed page (the identifier is taken from it; the fetch goes to the service's API).
+_PAGE_URLS = [
+    r"https?://(?:www\.)?clinicaltrials\.gov/(?:study|ct2/show(?:/record)?)/(NCT\d{8})\b.*",
+    r"https?://jrct\.(?:niph|mhlw)\.go\.jp/(?:en-)?latest-detail/(jRCT\w+?)(?:[/?#].*)?",
+    r"https?://pubmed\.ncbi\.nlm\.nih\.gov/(\d{5,9})/?(?:[?#].*)?",
+]
+
+
+def _from_page_url(text: str) -> str:
+    """'https://clinicaltrials.gov/study/NCT04802733' → 'NCT04802733'; anything else as given."""
+    for pattern in _PAGE_URLS:
+        m = re.fullmatch(pattern, text, re.IGNORECASE)
+        if m:
+            return m.group(1)
+    return text
 
 
 def _next(kind: str, ident: str) -> list[tuple[str, str]]:
