@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -126,6 +127,22 @@ def report(db: sqlite_utils.Database | str | Path, subject: str, fmt: str = "md"
 def digest(db: sqlite_utils.Database | str | Path, run_id: str | None = None) -> str:
     """What a run (default: the last) opened, reopened and resolved, as Markdown."""
     return digest_markdown(_database(db), run_id)
+
+
+def review(db: sqlite_utils.Database | str | Path, finding_id: str, decision: str,
+           note: str | None, reviewer: str) -> dict[str, Any]:
+    """Record a desk's review (dismissed, confirmed, contested or reopened) of one finding,
+    given by id or an unambiguous prefix; returns the review with the finding's status."""
+    return store.reviews.add(_database(db), finding_id, decision, note, reviewer)
+
+
+def evidence(config: Config, db: sqlite_utils.Database | str | Path, finding_id: str,
+             out: str | Path) -> dict[str, Any]:
+    """Write one finding's evidence bundle (a zip: the finding, the bytes of every snapshot it
+    cites, their manifest entries) for a fact-checker."""
+    from auditor.outputs.bundle import write_bundle
+
+    return write_bundle(_database(db), config.snapshot_dir, finding_id, Path(out))
 
 
 def _database(db: sqlite_utils.Database | str | Path) -> sqlite_utils.Database:

@@ -35,6 +35,7 @@ from auditor.models import (
     stamp,
 )
 from auditor.read.documents import Document
+from auditor.rules.evidence import evidence_profile, watch_list
 from auditor.rules.gaps import SourceState, gaps_and_questions
 
 
@@ -53,11 +54,17 @@ class AuditResult:
     skipped: int = 0
     #: Sources whose fetch failed before this audit (audit with fetch), name → error.
     fetch_failures: dict[str, str] = field(default_factory=dict)
+    #: Findings found again that a review keeps dismissed: not in `findings`, not counted.
+    dismissed: list[str] = field(default_factory=list)
+    #: Findings matched by an [[ignore]] entry of the config this run: not reported at all.
+    ignored: int = 0
 
 
-def load_snapshot(snapshot_dir: Path, ref: SourceRef) -> tuple[Snapshot, Document]:
+def load_snapshot(snapshot_dir: Path, ref: SourceRef, versions: Path | None = None
+                  ) -> tuple[Snapshot, Document]:
     """Load a source's snapshot as a Document; errors name the source and the file. A source
-    given by url or identifier alone is read where `auditor fetch` saves it."""
+    given by url or identifier alone is read where `auditor fetch` saves it. With `versions`
+    (the database's store), the bytes the audit will cite are kept there."""
     if not ref.snapshot and not (ref.url or ref.identifier):
         raise AuditorError(f"source {ref.name!r} has no snapshot, url or identifier; add "
                            "`snapshot = \"...\"` (or identifier) to its entry in config.toml")
@@ -68,6 +75,8 @@ def load_snapshot(snapshot_dir: Path, ref: SourceRef) -> tuple[Snapshot, Documen
                            "--fetch`")
     snapshot, body = snapshots.load(snapshot_dir, path, source=ref.name, kind=ref.kind,
                                     url=ref.url)
+    if versions is not None:
+        snapshots.keep(versions, body, snapshot.sha256, Path(path).suffix)
     return snapshot, Document(body, snapshot.media_type, snapshot.url,
                               f"{ref.name} ({snapshot_dir / path})", ref.selectors)
 
@@ -107,8 +116,11 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
                    secrets.token_hex(3), started_at=now_utc(),
                    config_path=str(config.path) if config.path else None, offline=offline)
     version = sources.parser_version()
+    file = store.file_of(db)  # an in-memory database cites nothing that outlives it
+    versions = snapshots.versions_for(Path(file)) if file else None
     settings = digest(version, rules.rules_version(), config.rules and
-                      {k: v.model_dump() for k, v in config.rules.items()})
+                      {k: v.model_dump() for k, v in config.rules.items()},
+                      [i.model_dump() for i in config.ignore])
     subjects = [s for s in config.subjects if not subject_ids or s.id in subject_ids]
     if subject_ids and not subjects:
         raise AuditorError(f"no subject named {', '.join(subject_ids)} in config")
@@ -122,13 +134,14 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             by_subject[ref.subject] += [a for a in attachments_of(config, ref)
                                         if a.name not in named]
     skipped: list[str] = []
+    ignored: list[Finding] = []
     findings: list[Finding] = []
     comparisons: list[Comparison] = []
     pending: deque[tuple[Subject, list, str, list[Future[list[Reading]]]]] = deque()
     with store.RunWriter(db, run) as writer, Parsing(len(subjects)) as parsing:
         for subject in subjects:
             refs = by_subject.get(subject.id, [])
-            loaded = [(ref, *load_snapshot(config.snapshot_dir, ref)) for ref in refs]
+            loaded = [(ref, *load_snapshot(config.snapshot_dir, ref, versions)) for ref in refs]
             fingerprint = digest(settings, subject.model_dump(),
                                  [(r.model_dump(), s.sha256, failures.get(r.name))
                                   for r, s, _ in loaded])
@@ -141,11 +154,12 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             pending.append((subject, loaded, fingerprint, readings))
             while len(pending) > parsing.window:
                 _audit_subject(writer, config, *pending.popleft(), version, failures,
-                               findings, comparisons)
+                               findings, comparisons, ignored)
         while pending:
             _audit_subject(writer, config, *pending.popleft(), version, failures, findings,
-                           comparisons)
+                           comparisons, ignored)
         run = writer.finish()
+    findings = [f for f in findings if f.id not in writer.dismissed]
     if skipped:
         findings += store.current_findings(db, skipped)
         comparisons += store.current_comparisons(db, skipped)
@@ -156,14 +170,15 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     return AuditResult(
         run=run, subjects=audited, findings=findings, comparisons=comparisons,
         claims=store.current_claims(db, audited) if keep_claims else [], new=sorted(writer.new),
-        resolved=sorted(writer.resolved), skipped=len(skipped), fetch_failures=failures)
+        resolved=sorted(writer.resolved), skipped=len(skipped), fetch_failures=failures,
+        dismissed=sorted(writer.dismissed), ignored=len(ignored))
 
 
 def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
                    loaded: list[tuple[SourceRef, Snapshot, Document]], fingerprint: str,
                    readings: list[Future[list[Reading]]], version: str,
                    failures: dict[str, str], all_findings: list[Finding],
-                   all_comparisons: list[Comparison]) -> list[Claim]:
+                   all_comparisons: list[Comparison], ignored: list[Finding]) -> list[Claim]:
     db = writer.db
     claims: list[Claim] = []
     previous: list[Claim] = []
@@ -188,13 +203,20 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
         claims, [f for f in findings if f.kind != "changed"],
         [SourceState(r.name, r.kind, roles[r.name], s.provenance, r.name in failures)
          for r, s, _ in loaded])
+    profile = evidence_profile(claims)
+    watch = watch_list(claims, [f for f in findings if f.kind != "changed"], profile,
+                       {c.field: c.verdict for c in comparisons})
+    if config.ignore:  # the desk's [[ignore]] noise: judged (verdicts stay honest), not kept
+        ignored += [f for f in findings if config.ignored(f)]
+        findings = [f for f in findings if not config.ignored(f)]
     all_findings += findings
     all_comparisons += comparisons
     writer.subject(
         subject, fingerprint=fingerprint, sources=[r for r, _, _ in loaded],
         roles=roles, snapshots=[(s, version) for _, s, _ in loaded], claims=claims,
         findings=findings, source_outcomes=outcomes,
-        notes=[("gap", g) for g in gaps] + [("question", q) for q in questions],
+        notes=[("gap", g) for g in gaps] + [("question", q) for q in questions]
+        + [("profile", profile.line())] + [("watch", w) for w in watch],
         comparisons=[{"subject": c.subject, "field": c.field, "verdict": c.verdict,
                       "values": json.dumps(c.values, ensure_ascii=False),
                       "run_id": writer.run.id} for c in comparisons])

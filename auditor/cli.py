@@ -1,20 +1,25 @@
 """The command line: each command is a thin call into the library.
 
 Exit codes: 0 no open finding at or above --fail-on; 1 some are; 2 an error (bad config,
-missing or malformed snapshot, ...), in which case the database is left as it was.
+missing or malformed snapshot, ...), in which case the database is left as it was; 3 an
+internal error (a bug): one line naming the command and the file holding the full traceback.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
+import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 import click
 
 from auditor import __version__, api, store
-from auditor.config import Config, load_config
+from auditor.config import Config, load_config, require_subjects
 from auditor.errors import AuditorError
 from auditor.models import FIELDS, SEVERITY_ORDER, Finding
 from auditor.outputs.terminal import (
@@ -24,14 +29,21 @@ from auditor.outputs.terminal import (
     findings_table,
     summary_line,
 )
+from auditor.outputs.watch import profile_line
 
 #: A terminal summary stays readable: field tables for a few subjects, the top findings.
 SHOW_FIELDS_FOR = 3
 SHOW_FINDINGS = 40
 
 
+#: Exit code of an unexpected exception: distinct from 1 (findings) and 2 (input or config).
+INTERNAL_ERROR = 3
+
+
 class AuditorGroup(click.Group):
-    """Turns AuditorError into one line on stderr and exit code 2."""
+    """Turns AuditorError into one line on stderr and exit code 2, and any other exception
+    into one line naming the command and the log holding its traceback, exit code 3: cron
+    must never read a crash as "findings found"."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -42,6 +54,37 @@ class AuditorGroup(click.Group):
                 click.echo(json.dumps({"error": {"type": type(e).__name__, "message": str(e)}},
                                       ensure_ascii=False))
             sys.exit(2)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as e:
+            command = " ".join(["auditor", *filter(None, [ctx.invoked_subcommand])])
+            log = _log_trace(command, e)
+            where = f"full traceback in {log}" if log else "no traceback file could be written"
+            summary = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            click.echo(f"internal error in `{command}`: {summary[:300]}; {where}. This is a "
+                       "bug: please report it with that file.", err=True)
+            if ctx.meta.get("json"):
+                click.echo(json.dumps({"error": {"type": "InternalError", "message": summary,
+                                                 "traceback": str(log or "")}},
+                                      ensure_ascii=False))
+            sys.exit(INTERNAL_ERROR)
+
+
+def _log_trace(command: str, error: BaseException) -> Path | None:
+    """Write the traceback to a file in the user's cache folder (else the temp folder)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    text = (f"{command} (argv: {sys.argv!r})\n"
+            + "".join(traceback.format_exception(error)))
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    for folder in (Path(cache) / "auditor", Path(tempfile.gettempdir()) / "auditor"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"crash-{stamp}-{os.getpid()}.log"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
 
 
 def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
@@ -91,6 +134,7 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
           digest: str | None, wait: float) -> None:
     """Audit every subject in config.toml and record findings in SQLite."""
     config = load_config(config_path)
+    require_subjects(config)
     db = db_path or config.database_path
     result = api.audit(config, db, fetch=not offline, subjects=list(subjects) or None,
                        keep_claims=as_json, wait=wait, progress=None if not quiet else False)
@@ -107,6 +151,9 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
             for subject in result.subjects:
                 click.echo(comparison_table([c for c in result.comparisons
                                              if c.subject == subject]))
+                profile = profile_line(db, subject)
+                if profile:
+                    click.echo(f"{subject} {profile}")
                 click.echo()
         shown = sorted(result.findings, key=lambda f: (f.id not in result.new,
                                                         -SEVERITY_ORDER[f.severity]))
@@ -159,8 +206,11 @@ def compare(sources: tuple[str, ...], as_json: bool, fail_on: str, config_path: 
 @cli.command("findings")
 @config_option
 @click.option("--db", "db_path", type=click.Path(dir_okay=False))
-@click.option("--status", type=click.Choice(["open", "resolved", "all"]), default="open",
-              show_default=True)
+@click.option("--status", type=click.Choice(["open", "dismissed", "confirmed", "contested",
+                                            "resolved", "all"]), default="open",
+              show_default=True,
+              help="open: current and not dismissed (open, confirmed or contested); a review "
+                   "status; resolved; or all.")
 @click.option("--subject", default=None)
 @click.option("--json", "as_json", is_flag=True, callback=_remember_json)
 def findings_cmd(config_path: str, db_path: str | None, status: str, subject: str | None,
@@ -174,8 +224,20 @@ def findings_cmd(config_path: str, db_path: str | None, status: str, subject: st
     if as_json:
         click.echo(json.dumps({"findings": rows}, indent=2, ensure_ascii=False, default=str))
         return
+    states = {r["id"]: _review_state(r) for r in rows if r["review"] or r["status"] != "open"}
     click.echo(findings_table([Finding(**{k: r[k] for k in Finding.model_fields})
-                               for r in rows]))
+                               for r in rows], reviews=states))
+
+
+def _review_state(row: dict[str, Any]) -> str:
+    """'dismissed by ana: duplicate of …' for the findings table."""
+    review = row["review"]
+    if not review:
+        return str(row["status"])
+    text = f"{row['status']}" + (f", last review {review['decision']} by {review['reviewer']}"
+                                 if review["decision"] != row["status"] else
+                                 f" by {review['reviewer']}")
+    return text + (f": {review['note']}" if review["note"] else "")
 
 
 @cli.command()
@@ -217,7 +279,9 @@ def fetch(config_path: str, names: tuple[str, ...], quiet: bool) -> None:
     """Fetch sources into snapshots. Exit 0 if all fetched, 1 if some failed."""
     from auditor.acquire.fetch import summary_line as fetch_line
 
-    results = api.fetch(load_config(config_path), names=list(names) or None,
+    config = load_config(config_path)
+    require_subjects(config)
+    results = api.fetch(config, names=list(names) or None,
                         progress=False if quiet else None)
     for result in results:
         if not quiet or not result.ok:
@@ -361,6 +425,59 @@ def bulk(kind: str, query_term: str | None, query_intr: str | None, query_spons:
     if not quiet or result.malformed:
         click.echo(result.summary(), err=quiet)
     sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.argument("finding_id")
+@click.option("--dismiss", "decision", flag_value="dismissed",
+              help="Not a real problem: no longer reported or counted while its evidence is "
+                   "unchanged.")
+@click.option("--confirm", "decision", flag_value="confirmed", help="Checked and real.")
+@click.option("--contest", "decision", flag_value="contested",
+              help="Disputed (by a sponsor, an author...): still reported.")
+@click.option("--reopen", "decision", flag_value="reopened", help="Undo a review: open again.")
+@click.option("--note", help="Why (required except with --reopen): kept with the review.")
+@click.option("--by", "reviewer", help="Who reviews (default: the login name).")
+@config_option
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="The audit database (default: [auditor] database in config).")
+@click.option("--json", "as_json", is_flag=True, callback=_remember_json,
+              help="Print the review recorded as JSON.")
+def review(finding_id: str, decision: str | None, note: str | None, reviewer: str | None,
+           config_path: str, db_path: str | None, as_json: bool) -> None:
+    """Review a finding (its id, or 6+ leading characters of it): dismiss, confirm, contest or
+    reopen it, with a note. The review holds over later audits while the finding's values and
+    snapshots are unchanged; when they change, the finding reopens and says so."""
+    import getpass
+
+    if not decision:
+        raise AuditorError(f"review {finding_id}: say what to do: --dismiss, --confirm, "
+                           "--contest or --reopen")
+    if decision != "reopened" and not (note or "").strip():
+        raise AuditorError(f"review {finding_id}: give --note TEXT saying why it is {decision}")
+    row = api.review(_existing_db(config_path, db_path), finding_id, decision, note,
+                     reviewer or getpass.getuser())
+    if as_json:
+        click.echo(json.dumps({"review": row}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{row['finding_id']}: {row['decision']} by {row['reviewer']} "
+               f"({row['reviewed_at']}); status now {row['status']}")
+
+
+@cli.command()
+@click.argument("finding_id")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The zip file to write.")
+@config_option
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="The audit database (default: [auditor] database in config).")
+def evidence(finding_id: str, output: str, config_path: str, db_path: str | None) -> None:
+    """Write a finding's evidence (its id, or 6+ leading characters) as a zip for a
+    fact-checker: the finding as JSON, the exact bytes of every snapshot it cites (named by
+    sha256) and their manifest entries."""
+    config = _config(config_path)
+    done = api.evidence(config, _existing_db(config_path, db_path), finding_id, output)
+    click.echo(f"{done['finding_id']}: {len(done['snapshots'])} snapshots → {done['output']}")
 
 
 if __name__ == "__main__":

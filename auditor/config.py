@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from auditor.errors import ConfigError
-from auditor.models import SEVERITY_ORDER, SourceRef, Subject
+from auditor.models import SEVERITY_ORDER, Finding, SourceRef, Subject
+
+#: What `follow` may name: the attachment types acquire/attachments.py fetches.
+FOLLOW_TYPES = ("xlsx", "pdf")
 
 
 class FetchSettings(BaseModel):
@@ -21,14 +27,17 @@ class FetchSettings(BaseModel):
     contact_email: str = ""
     ncbi_api_key: str = ""
     user_agent: str = "auditor/0.1 (source-consistency auditor; mailto:{contact_email})"
-    timeout: float = 30.0
-    connect_timeout: float = 10.0
-    total_timeout: float = 120.0
-    max_body_bytes: int = 20 * 1024 * 1024
-    retries: int = 4
-    backoff: float = 1.0
-    max_retry_wait: float = 120.0
-    concurrency: int = 4
+    # Numbers in range, never NaN or infinite: a negative timeout or body cap is a typo.
+    timeout: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    connect_timeout: float = Field(default=10.0, gt=0, allow_inf_nan=False)
+    total_timeout: float = Field(default=120.0, gt=0, allow_inf_nan=False)
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    retries: int = Field(default=4, ge=0, le=100)
+    backoff: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    max_retry_wait: float = Field(default=120.0, ge=0, allow_inf_nan=False)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    #: Hosts a redirect may reach although they are on another site (or internal).
+    allow_hosts: list[str] = Field(default_factory=list)
     #: Base URLs of the services (ctgov, jrct, crossref, eutils, europepmc), for a mirror.
     bases: dict[str, str] = Field(default_factory=dict)
     rate_limits: dict[str, float] = Field(default_factory=lambda: {
@@ -39,8 +48,37 @@ class FetchSettings(BaseModel):
 class RuleSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True
-    threshold: float | None = None
+    threshold: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     severity: str | None = None
+
+
+#: Findings made outside rules/ (by the audit and the run-to-run comparison).
+BUILTIN_RULES = ("source_changed", "source_unavailable", "source_broken")
+
+
+class IgnoreRule(BaseModel):
+    """`[[ignore]]`: noise a desk never wants; every given key must match, and a reason is
+    required so the next reader knows why the finding is not reported."""
+
+    model_config = ConfigDict(extra="forbid")
+    rule: str | None = None
+    field: str | None = None
+    source: str | None = None
+    finding: str | None = None
+    reason: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _selects(self) -> IgnoreRule:
+        if not (self.rule or self.field or self.source or self.finding):
+            raise ValueError("give at least one of rule, field, source or finding")
+        return self
+
+    def matches(self, finding: Finding) -> bool:
+        """True when every key given matches (finding: its id or an id prefix)."""
+        return ((not self.rule or finding.rule == self.rule)
+                and (not self.field or finding.field == self.field)
+                and (not self.source or any(s.source == self.source for s in finding.sources))
+                and (not self.finding or finding.id.startswith(self.finding)))
 
 
 class Settings(BaseModel):
@@ -48,7 +86,7 @@ class Settings(BaseModel):
     database: str = "audit.db"
     snapshots: str = "fixtures"
     fail_on: str = "medium"
-    stale_after_days: int = 365
+    stale_after_days: int = Field(default=365, ge=0)
 
 
 class Config(BaseModel):
@@ -59,6 +97,11 @@ class Config(BaseModel):
     rules: dict[str, RuleSettings] = Field(default_factory=dict)
     subjects: list[Subject] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
+    ignore: list[IgnoreRule] = Field(default_factory=list)
+
+    def ignored(self, finding: Finding) -> IgnoreRule | None:
+        """The first [[ignore]] entry that matches this finding, or None."""
+        return next((i for i in self.ignore if i.matches(finding)), None)
 
     @property
     def base(self) -> Path:
@@ -132,8 +175,19 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None, text: st
     if not isinstance(subjects_raw, list):
         raise ConfigError(f"{where}: 'subjects' must be an array of tables ([[subjects]])")
     for i, raw in enumerate(subjects_raw):
+        if not isinstance(raw, dict):
+            line = _line_of(text, "subjects") if text else None
+            raise ConfigError(f"{where}{f', line {line}' if line else ''}: subjects[{i}]: "
+                              f"must be a table (got {raw!r}); write it as [[subjects]]")
         raw = dict(raw)
-        for j, src in enumerate(raw.pop("sources", [])):
+        raw_sources = raw.pop("sources", [])
+        if not isinstance(raw_sources, list) or not all(isinstance(s, dict)
+                                                        for s in raw_sources):
+            line = _line_of(text, "sources", "subjects", i) if text else None
+            raise ConfigError(f"{where}{f', line {line}' if line else ''}: subjects[{i}]."
+                              "sources: must be an array of tables; write each as "
+                              "[[subjects.sources]]")
+        for j, src in enumerate(raw_sources):
             sources.append({"subject": raw.get("id"), **src, "_pos": (i, j)})
         subjects.append(raw)
     try:
@@ -180,7 +234,38 @@ def _check(config: Config, where: str, text: str) -> None:
         fail(f"fail_on must be one of {', '.join(SEVERITY_ORDER)} "
              f"(got {config.auditor.fail_on!r})", "fail_on", "auditor")
     ids = {s.id for s in config.subjects}
+    seen_ids: set[str] = set()
+    for n, subject in enumerate(config.subjects):
+        if subject.id in seen_ids:
+            fail(f"subjects[{n}].id: subject id {subject.id!r} is used twice; give each "
+                 "[[subjects]] its own id (or merge their sources under one)", "id",
+                 "subjects", n)
+        seen_ids.add(subject.id)
+    allowed = {h.strip().lower().rstrip(".") for h in config.fetch.allow_hosts}
+    for service, base in config.fetch.bases.items():
+        problem = _url_problem(base, allowed)
+        if problem:
+            fail(f"fetch.bases.{service}: {problem}", "bases", "fetch")
+    for host, rate in config.fetch.rate_limits.items():
+        if not (math.isfinite(rate) and rate > 0):
+            fail(f"fetch.rate_limits.{host}: must be a number of requests per second > 0 "
+                 f"(got {rate!r})", "rate_limits", "fetch")
     for n, src in enumerate(config.sources):
+        if src.url is not None:
+            problem = _url_problem(src.url, allowed)
+            if problem:
+                fail(f"source {src.name!r}: url: {problem}", "url", "subjects.sources", n)
+        if src.role is not None and src.role not in sources.ROLES:
+            fail(f"source {src.name!r}: role: unknown role {src.role!r}; use one of "
+                 f"{', '.join(sources.ROLES)} (or leave it out: the kind gives it)", "role",
+                 "subjects.sources", n)
+        if src.follow is not None:
+            wanted = [e.strip().lower().lstrip(".") for e in src.follow.split(",")]
+            unknown = [e or "(empty)" for e in wanted if e not in FOLLOW_TYPES]
+            if unknown:
+                fail(f"source {src.name!r}: follow: unknown type {', '.join(unknown)} in "
+                     f"{src.follow!r}; use {', '.join(FOLLOW_TYPES)} (comma-separated)",
+                     "follow", "subjects.sources", n)
         if src.kind not in sources.KINDS:
             fail(f"source {src.name!r}: unknown kind {src.kind!r}; use one of "
                  f"{', '.join(sources.KINDS)}", "kind", "subjects.sources", n)
@@ -190,9 +275,10 @@ def _check(config: Config, where: str, text: str) -> None:
         if src.subject not in ids:
             fail(f"source {src.name!r}: subject has no id", "id", "subjects")
     seen: set[str] = set()
-    for name in (s.name for s in config.sources):
+    for n, name in enumerate(s.name for s in config.sources):
         if name in seen:
-            fail(f"source name {name!r} is used twice; names must be unique", "name")
+            fail(f"source name {name!r} is used twice; names must be unique", "name",
+                 "subjects.sources", n)
         seen.add(name)
     for name, setting in config.rules.items():
         if name not in rules.RULES:
@@ -201,6 +287,48 @@ def _check(config: Config, where: str, text: str) -> None:
         if setting.severity and setting.severity not in SEVERITY_ORDER:
             fail(f"rule {name!r}: severity must be one of {', '.join(SEVERITY_ORDER)}",
                  "severity", f"rules.{name}")
+    for n, entry in enumerate(config.ignore):  # a typo would silently ignore nothing
+        if entry.rule and entry.rule not in {*rules.RULES, *BUILTIN_RULES}:
+            fail(f"[[ignore]] rule {entry.rule!r} is not a rule; known rules: "
+                 f"{', '.join(sorted({*rules.RULES, *BUILTIN_RULES}))}", "rule", "ignore", n)
+
+
+def _url_problem(url: str, allowed: set[str]) -> str | None:
+    """What is wrong with a configured URL: a scheme other than http(s), no host, or a
+    private or link-local address that `[fetch] allow_hosts` does not name. Loopback is
+    allowed: a server on this machine (a mirror, the tests' servers) is the operator's own."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower().rstrip(".")
+    except ValueError as e:
+        return f"{url!r} is not a URL ({e})"
+    if parts.scheme not in ("http", "https"):
+        return (f"{url!r} is not an http(s) address (scheme {parts.scheme or 'missing'!r}); "
+                "use an https:// URL, or a snapshot = \"...\" for a saved file")
+    if not host:
+        return f"{url!r} names no host"
+    if host in allowed:
+        return None
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return None
+    if ip.is_link_local or ip.is_private or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+        return (f"{host} is a private or link-local address; if you mean it, name it in "
+                "[fetch] allow_hosts")
+    return None
+
+
+def require_subjects(config: Config) -> None:
+    """An audit or fetch of nothing is a mistake, not "no findings"."""
+    if not config.subjects:
+        where = str(config.path or "config")
+        raise ConfigError(f"{where}: no subjects: run auditor init or add a [[subjects]] "
+                          "table")
 
 
 def _apply_environment(config: Config) -> None:

@@ -18,6 +18,8 @@ from auditor.errors import SnapshotError
 from auditor.models import Snapshot, now_utc
 
 MANIFEST = "manifest.json"
+#: Beside each folder's files: every version of each, byte for byte, as <sha256><suffix>.
+VERSIONS = ".versions"
 
 
 def sha256(body: bytes) -> str:
@@ -114,15 +116,77 @@ def guess_media_type(path: Path) -> str:
             ".htm": "text/html"}.get(path.suffix.lower(), "application/octet-stream")
 
 
+def version_path(store: Path, sha: str, suffix: str) -> Path:
+    """Where the version with this sha256 is kept in a store of versions (a `.versions`
+    folder: one beside each snapshot folder for what fetches replace, one beside each
+    database for what its audits cite)."""
+    return store / f"{sha}{suffix}"
+
+
+def versions_for(database: Path) -> Path:
+    """The store of versions an audit database's citations are kept in: audit.db →
+    audit.versions/, beside it (so audits never write into a folder of bundled snapshots)."""
+    return database.with_suffix(VERSIONS)
+
+
+def keep(store: Path, body: bytes, sha: str | None = None, suffix: str = "") -> Path:
+    """Keep these bytes in a store of versions, content-addressed, once: whatever later
+    replaces or edits the snapshot file, these bytes stay on disk."""
+    target = version_path(store, sha or sha256(body), suffix)
+    if not target.is_file():
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(target, body)
+        except OSError as e:
+            raise SnapshotError(f"{target.parent}: cannot keep a version of a snapshot here "
+                                f"({e.strerror or e}); make the folder writable: every "
+                                "version an audit cites or a fetch replaces is kept") from e
+    return target
+
+
+def keep_current(root: Path, relative: str) -> None:
+    """Keep the bytes now at root/relative (about to be replaced) in root/.versions, once."""
+    path = safe_path(root, relative)
+    if path.is_file():
+        keep(root / VERSIONS, path.read_bytes(), suffix=path.suffix)
+
+
+def resolve(root: Path, relative: str, sha: str, stores: tuple[Path, ...] = ()) -> bytes:
+    """The bytes of one version of a snapshot, checked against its sha256: from root's store
+    of versions, the given stores (a database's), or the file while it is that version."""
+    path = safe_path(root, relative)
+    candidates = [version_path(s, sha, path.suffix) for s in (root / VERSIONS, *stores)]
+    for candidate in [*candidates, path]:
+        if candidate.is_file():
+            body = candidate.read_bytes()
+            if sha256(body) == sha:
+                return body
+    raise SnapshotError(f"{path}: no version with sha256 {sha} is kept (looked in "
+                        f"{', '.join(str(c.parent) for c in candidates)}); the evidence was "
+                        "deleted or edited by hand")
+
+
 def save(root: Path, relative: str, body: bytes, snapshot: Snapshot) -> Snapshot:
-    """Write body and its manifest entry atomically (a kill never leaves half a file)."""
+    """Write body and its manifest entry atomically (a kill never leaves half a file). The
+    bytes it replaces are kept in root/.versions/ first; the manifest entry names the current
+    version and lists those it replaced."""
     path = safe_path(root, relative)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, body)
-    snapshot = snapshot.model_copy(update={"sha256": sha256(body), "path": relative})
     manifest = read_manifest(path.parent)
+    old = manifest.get(path.name, {})
+    versions = list(old.get("versions", []))
+    previous = path.read_bytes() if path.is_file() else None
+    if previous is not None and sha256(previous) != sha256(body):
+        keep(root / VERSIONS, previous, suffix=path.suffix)  # even bytes saved by hand
+        if sha256(previous) not in {v["sha256"] for v in versions}:
+            versions.append({"sha256": sha256(previous), "retrieved_at":
+                             old.get("retrieved_at") or now_from_mtime(path)})
+    _atomic_write(path, body)  # the current version: kept under .versions when replaced
+    snapshot = snapshot.model_copy(update={"sha256": sha256(body), "path": relative})
     entry = snapshot.model_dump(exclude={"path", "source", "kind"}, exclude_none=True)
     entry = {"file": path.name, "source": snapshot.source, "kind": snapshot.kind, **entry}
+    if versions:
+        entry["versions"] = versions
     manifest[path.name] = entry
     write_manifest(path.parent, manifest)
     return snapshot
@@ -159,5 +223,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-__all__ = ["load", "load_file", "now_utc", "read_manifest", "register", "safe_path", "save",
-           "sha256", "write_json", "write_manifest"]
+__all__ = ["keep", "keep_current", "load", "load_file", "now_utc", "read_manifest", "register",
+           "resolve", "safe_path", "save", "sha256", "version_path", "versions_for",
+           "write_json", "write_manifest"]

@@ -38,7 +38,8 @@ def fast_settings(**overrides: object) -> FetchSettings:
         rate_limits={"default": 1000.0})
     base.update(overrides)
     return FetchSettings(**base)  # type: ignore[arg-type]
-FAULTS = ("reset", "truncate", "redirect_loop", "oversize", "oversize_chunked", "429", "500")
+FAULTS = ("reset", "truncate", "redirect_loop", "oversize", "oversize_chunked", "429", "500",
+          "slow_headers")
 
 
 @dataclass
@@ -77,8 +78,9 @@ class FaultServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        super().__init__((host, 0), _Handler)
+        self.host = host
         self.routes: dict[str, Route] = {}
         self.hits: dict[str, list[Hit]] = {}
         self.lock = threading.Lock()
@@ -90,7 +92,7 @@ class FaultServer(ThreadingHTTPServer):
         return self.server_address[1]
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def add(self, path: str, body: bytes | str = b"", **options: object) -> str:
         """Serve `body` at `path` (with faults from options); returns the full URL."""
@@ -209,6 +211,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(half)
             self.wfile.flush()
             self.close_connection = True
+        elif fault == "slow_headers":  # a header byte every `interval` seconds, forever-ish
+            hit.status = 200
+            self.close_connection = True
+            head = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Slow: "
+                    + b"x" * 10_000 + b"\r\nContent-Length: 2\r\n\r\nok")
+            try:
+                for i in range(len(head)):
+                    self.wfile.write(head[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(route.interval or 1.0)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
         elif fault == "oversize":
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
 from auditor import snapshots, sources
-from auditor.acquire.http import Client, Response
+from auditor.acquire.http import Client, Response, site
 from auditor.acquire.saving import FetchResult, default_path, failed, fetch_into
 from auditor.config import Config
 from auditor.errors import AuditorError, ConfigError
@@ -23,8 +23,6 @@ from auditor.read.documents import Document
 
 #: File extension → the source kind that reads it.
 KIND_BY_EXTENSION = {"xlsx": "mhlw_excel", "pdf": "mhlw_pdf"}
-#: Second-level labels under a country code: www.mhlw.go.jp and mhlw.go.jp are one site.
-_SECOND_LEVEL = {"go", "co", "ac", "or", "ne", "gov", "com", "org", "net", "edu"}
 
 
 def follow_extensions(ref: SourceRef) -> list[str]:
@@ -42,15 +40,6 @@ def attachment_folder(page_path: str) -> str:
     """'amchepry/mhlw-price.html' → 'amchepry/mhlw-price.attachments'."""
     path = PurePosixPath(page_path)
     return str(path.with_name(f"{path.stem}.attachments"))
-
-
-def site(host: str) -> str:
-    """The registrable part of a host name: 'www.mhlw.go.jp' → 'mhlw.go.jp'."""
-    labels = host.lower().rstrip(".").split(".")
-    if re.fullmatch(r"[\d.]+|\[.*\]", host):  # an IP address is its own site
-        return host
-    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
-    return ".".join(labels[-keep:])
 
 
 def linked_files(page: Document, page_url: str, extensions: list[str]) -> list[str]:

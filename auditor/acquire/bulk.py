@@ -250,6 +250,7 @@ class _Sink:
                 else:
                     cp["unchanged"] += 1
                 if not same:
+                    snapshots.keep_current(self.folder.parent, snap.path)  # claims cite it
                     _replace(folder / file, body)
                     manifest[file] = {"file": file, "source": snap.source, "kind": snap.kind,
                                       **snap.model_dump(exclude={"path", "source", "kind"},

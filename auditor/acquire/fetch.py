@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import math
 import sys
 from collections.abc import Callable, Iterator
@@ -199,7 +200,14 @@ def fetch_sources(config: Config, *, client: Client | None = None,
                desc="fetch")
 
     def run_one(ref: SourceRef) -> None:
-        results[ref.name] = fetch_one(config, ref, http, bases)
+        try:
+            results[ref.name] = fetch_one(config, ref, http, bases)
+        except Exception as e:  # a bug met by one source must not end the others' fetches
+            logging.getLogger(__name__).exception("fetching %s", ref.name)
+            results[ref.name] = FetchResult(
+                ref.name, source_url(ref, bases), "failed", None,
+                f"source {ref.name!r}: internal error while fetching ({type(e).__name__}: "
+                f"{str(e)[:200]}); the other sources were fetched; please report this")
         bar.update(1)
 
     def run_lane(host: str, lane: list[SourceRef]) -> None:

@@ -4,20 +4,31 @@ or from a test transport (the `transport` seam, as in httpx).
 
 Secrets (NCBI api_key, the contact email) are added to requests here and stripped from every
 URL this module hands back or logs, so nothing saved to disk carries them.
+
+Redirects are followed here, hop by hop, and each hop is checked (`check_redirect`): it must
+stay on the registrable site of the URL requested (unless `[fetch] allow_hosts` names the
+host), use http(s), and not reach a loopback, private or link-local address unless the URL
+requested was one itself. One deadline (`total_timeout`) covers connecting, every hop's
+headers and the body: the network backend clamps each socket wait to the time left.
 """
 
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import logging
+import math
+import re
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Self
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, Self
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.request import getproxies
 
+import httpcore
 import httpx
 from pyrate_limiter import InMemoryBucket, Limiter, Rate
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -35,6 +46,9 @@ SECRET_PARAMS = frozenset({"api_key", "email", "mailto"})
 KEPT_HEADERS = ("ETag", "Last-Modified", "Content-Type", "Date")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_REDIRECTS = 10
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Second-level labels under a country code: www.mhlw.go.jp and mhlw.go.jp are one site.
+_SECOND_LEVEL = {"go", "co", "ac", "or", "ne", "gov", "com", "org", "net", "edu"}
 
 
 @dataclass
@@ -94,22 +108,80 @@ def fetch_error(source: str, url: str, cause: str, advice: str) -> FetchError:
     return err
 
 
+def site(host: str) -> str:
+    """The registrable part of a host name: 'www.mhlw.go.jp' → 'mhlw.go.jp'."""
+    labels = host.lower().rstrip(".").split(".")
+    if re.fullmatch(r"[\d.]+|\[.*\]", host) or ":" in host:  # an IP address is its own site
+        return host
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
+def internal_address(host: str, *, resolve: bool = False) -> bool:
+    """Whether a host is loopback, private, link-local or otherwise not on the public
+    internet: a literal address, `localhost`, or (with `resolve`) a name resolving to one."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    addresses: list[str] = [name]
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        if not resolve:
+            return False
+        try:
+            addresses = [str(info[4][0]) for info in socket.getaddrinfo(name, None)]
+        except (OSError, UnicodeError):
+            return False  # unresolvable: the request itself will fail, naming the host
+    for text in addresses:
+        try:
+            ip = ipaddress.ip_address(text.split("%")[0])
+        except ValueError:
+            continue
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        if (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved
+                or ip.is_multicast or ip.is_unspecified):
+            return True
+    return False
+
+
+def check_redirect(requested: str, target: str, allow_hosts: list[str], *,
+                   resolve: bool = False) -> str | None:
+    """Why a redirect from the URL `requested` to `target` is refused, or None if allowed."""
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https"):
+        return f"redirected to {redact(target)}, which is not an http(s) address"
+    host = (parts.hostname or "").lower()
+    if not host:
+        return f"redirected to {redact(target)}, which names no host"
+    if host in {h.strip().lower().rstrip(".") for h in allow_hosts}:
+        return None
+    start = (urlsplit(requested).hostname or "").lower()
+    if site(host) != site(start):
+        return f"redirected to another site ({host}, not {site(start)})"
+    if internal_address(host, resolve=resolve) and not internal_address(start, resolve=resolve):
+        return f"redirected to an internal address ({host})"
+    return None
+
+
 def human_size(n: int) -> str:
     mb = 1024 * 1024
     return f"{n // mb} MB" if n >= mb and n % mb == 0 else f"{n:,} bytes"
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date. A negative
+    value waits 0 s; NaN, infinity or garbage gives None (the usual backoff applies)."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -163,6 +235,11 @@ class Client:
 
     def __init__(self, settings: FetchSettings, transport: httpx.BaseTransport | None = None):
         self.settings = settings
+        #: Names are resolved to check redirect targets only on the real network (a test
+        #: transport maps real host names to a local server).
+        self.resolve = transport is None
+        if transport is None and not _proxied():
+            transport = _deadline_transport()
         try:
             agent = settings.user_agent.format(contact_email=settings.contact_email)
         except (KeyError, IndexError, ValueError) as e:
@@ -171,8 +248,7 @@ class Client:
         self.http = httpx.Client(
             headers={"User-Agent": agent},
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
+            follow_redirects=False,  # followed and checked hop by hop in _attempt
             transport=transport,
         )
         self.limits = HostLimits(settings)
@@ -252,24 +328,51 @@ class Client:
         exc = state.outcome.exception() if state.outcome else None
         cap = self.settings.max_retry_wait
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return min(exc.retry_after, cap)
-        return min(self.settings.backoff * 2 ** (state.attempt_number - 1), cap)
+            wait = exc.retry_after
+        else:
+            wait = self.settings.backoff * 2 ** (state.attempt_number - 1)
+        return max(0.0, min(wait, cap)) if math.isfinite(wait) else cap
 
     def _attempt(self, url: str, headers: dict[str, str]) -> Response:
         s = self.settings
         host = urlsplit(url).hostname or ""
         self.limits.acquire(host)
         deadline = time.monotonic() + s.total_timeout
+        _local.deadline = deadline
+        current, first = url, ""
         try:
-            with self.http.stream("GET", url, headers=headers) as r:
-                return self._read(url, r, deadline)
-        except httpx.TooManyRedirects:
+            for _hop in range(MAX_REDIRECTS + 1):
+                with self.http.stream("GET", current, headers=headers) as r:
+                    first = first or redact(str(r.request.url))
+                    location = r.headers.get("Location")
+                    if r.status_code not in REDIRECT_STATUSES or not location:
+                        return self._read(first, r, deadline)
+                target = urljoin(str(r.url), location.strip())
+                refused = check_redirect(url, target, s.allow_hosts, resolve=self.resolve)
+                if refused:
+                    raise _Fatal(refused, f"if {urlsplit(target).hostname or target} is "
+                                 "right, put that address in the source's url, or name the "
+                                 "host in [fetch] allow_hosts in config.toml")
+                current = target
+                host = urlsplit(current).hostname or ""
+                if time.monotonic() > deadline:
+                    raise _Retryable(f"timed out after {s.total_timeout:g}s (total deadline)")
+                self.limits.acquire(host)
             raise _Fatal(f"redirect loop (more than {MAX_REDIRECTS} redirects)",
-                         "open the URL in a browser and put the final address in config.toml"
-                         ) from None
+                         "open the URL in a browser and put the final address in config.toml")
+        except httpx.InvalidURL as e:  # the URL, or a redirect's Location, is not a URL
+            raise _Fatal(f"malformed address ({e})", "check the url in config.toml (or, if "
+                         "the server redirected, open the URL in a browser and put the final "
+                         "address there)") from None
         except httpx.ConnectTimeout:
+            if time.monotonic() >= deadline:
+                raise _Retryable(f"timed out after {s.total_timeout:g}s (total deadline)"
+                                 ) from None
             raise _Retryable(f"connection timed out after {s.connect_timeout:g}s") from None
         except httpx.TimeoutException:
+            if time.monotonic() >= deadline:
+                raise _Retryable(f"timed out after {s.total_timeout:g}s (total deadline)"
+                                 ) from None
             raise _Retryable(f"timed out after {s.timeout:g}s") from None
         except httpx.RemoteProtocolError as e:
             raise _Retryable(_protocol_cause(e)) from None
@@ -280,11 +383,13 @@ class Client:
                              "audit`, offline is the default) or compare saved files "
                              "(`auditor compare FILE FILE`)") from None
             raise _Retryable(_network_cause(e)) from None
+        finally:
+            _local.deadline = None
 
-    def _read(self, url: str, r: httpx.Response, deadline: float) -> Response:
+    def _read(self, request_url: str, r: httpx.Response, deadline: float) -> Response:
+        """The body of the last hop; `request_url` is the (redacted) URL first requested."""
         s = self.settings
         kept = {name: r.headers[name] for name in KEPT_HEADERS if name in r.headers}
-        request_url = redact(str(r.history[0].request.url if r.history else r.request.url))
         final = redact(str(r.url))
         if r.status_code == 304:
             return Response(request_url, final, 304, b"", kept)
@@ -358,6 +463,80 @@ def _network_cause(e: httpx.TransportError) -> str:
     return f"network error ({text or type(e).__name__})"
 
 
+#: The deadline of the attempt running in this thread (monotonic seconds), or None.
+_local = threading.local()
+
+
+def _clamp(timeout: float | None) -> float | None:
+    """A socket wait shortened to the time left before this thread's deadline."""
+    deadline = getattr(_local, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("total deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every wait ends by the attempt's deadline (a server that sends its
+    headers a byte a second would otherwise reset the read timeout forever)."""
+
+    def __init__(self, inner: httpcore.NetworkStream):
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, _clamp(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, _clamp(timeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self.inner.start_tls(ssl_context, server_hostname,
+                                                    _clamp(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self.inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self.inner.connect_tcp(host, port, _clamp(timeout),
+                                                      local_address, socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self.inner.connect_unix_socket(path, _clamp(timeout),
+                                                              socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+def _proxied() -> bool:
+    """An http(s) proxy in the environment: keep httpx's own transport, which uses it."""
+    return any(k in getproxies() for k in ("http", "https", "all"))
+
+
+def _deadline_transport() -> httpx.HTTPTransport:
+    """httpx's transport over a connection pool whose sockets honour `_local.deadline`."""
+    transport = httpx.HTTPTransport()
+    transport._pool.close()
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(), network_backend=_DeadlineBackend(),
+        max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+    return transport
+
+
 def make_client(settings: FetchSettings, transport: httpx.BaseTransport | None = None) -> Client:
     """The one client the fetcher uses; pass a transport to replay or redirect requests."""
     return Client(settings, transport)
@@ -368,8 +547,11 @@ __all__ = [
     "SECRET_PARAMS",
     "Client",
     "Response",
+    "check_redirect",
+    "internal_address",
     "make_client",
     "parse_retry_after",
     "rate_for",
     "redact",
+    "site",
 ]

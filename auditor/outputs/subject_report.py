@@ -18,6 +18,7 @@ import sqlite_utils
 from auditor import store
 from auditor.errors import AuditorError
 from auditor.models import FIELDS
+from auditor.outputs.watch import split_item
 from auditor.sources import ROLES
 
 #: Fields that describe the trial and its results: a registry is expected to hold them too.
@@ -81,10 +82,24 @@ class SubjectReport:
     findings: list[dict[str, Any]]
     gaps: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
+    profile: str | None = None  # the evidence profile, one line (rules/evidence.py)
+    watch: list[str] = field(default_factory=list)  # the briefing's watch list, judged
+    #: Findings a desk dismissed (still found, evidence unchanged): listed apart with the note.
+    dismissed: list[dict[str, Any]] = field(default_factory=list)
 
 
 def label(name: str) -> str:
     return name.replace("_", " ")
+
+
+def review_line(finding: dict[str, Any]) -> str | None:
+    """'Dismissed by ana on 2026-05-01: duplicate of …' — the finding's last review, if any."""
+    review = finding.get("review")
+    if not review:
+        return None
+    text = f"{review['decision'].capitalize()} by {review['reviewer']} on " \
+           f"{review['reviewed_at'][:10]}"
+    return text + (f": {review['note']}" if review["note"] else "")
 
 
 def build_report(db: sqlite_utils.Database, subject: str) -> SubjectReport:
@@ -98,7 +113,8 @@ def build_report(db: sqlite_utils.Database, subject: str) -> SubjectReport:
     report = SubjectReport(subject=row["id"], name=row["name"],
                            aliases=json.loads(row["aliases"] or "[]"),
                            run=store.last_run(db), sources=sources, rows=[], notes=[],
-                           findings=store.findings(db, status="open", subject=subject))
+                           findings=store.findings(db, status="open", subject=subject),
+                           dismissed=store.findings(db, status="dismissed", subject=subject))
     order = {name: i for i, name in enumerate(FIELDS)}
     for name in sorted({c["field"] for c in claims}, key=lambda f: (order.get(f, 99), f)):
         by_role: dict[str, list[ValueGroup]] = {}
@@ -126,6 +142,8 @@ def build_report(db: sqlite_utils.Database, subject: str) -> SubjectReport:
     notes = store.report_notes(db, subject)
     report.gaps = [n for s, n in notes if s == "gap"]
     report.questions = [n for s, n in notes if s == "question"]
+    report.profile = next((n for s, n in notes if s == "profile"), None)
+    report.watch = [n for s, n in notes if s == "watch"]
     return report
 
 
@@ -186,6 +204,8 @@ def render_markdown(report: SubjectReport) -> str:
     if report.run:
         out.append(f"Audit run {md(report.run['id'])}, finished {md(report.run['finished_at'])}; "
                    f"{len(report.sources)} sources, {len(report.findings)} open findings.")
+    if report.profile:
+        out += ["", f"**Evidence profile** — {md(report.profile.removeprefix('evidence: '))}."]
     out += ["", "## Sources", "", "| Source | Role | Kind | Snapshot | Retrieved |",
             "|---|---|---|---|---|"]
     for s in report.sources:
@@ -207,12 +227,26 @@ def render_markdown(report: SubjectReport) -> str:
         out.append("No open findings.")
     for i, f in enumerate(report.findings, 1):
         out += [f"### {i}. {md(f['severity'].upper())} · {md(label(f['field']))} · "
-                f"{md(f['rule'])}", "", md(f["message"]), "",
-                "| Source | Value | Quote | Where |", "|---|---|---|---|"]
+                f"{md(f['rule'])}", "", md(f["message"]), ""]
+        if review_line(f):
+            out += [f"*Review: {md(review_line(f))}*", ""]
+        out += ["| Source | Value | Quote | Where |", "|---|---|---|---|"]
         for s in f["sources"]:
             value = "—" if s["value"] is None else json.dumps(s["value"], ensure_ascii=False)
             out.append(f"| {md(s['source'])} | {_md_link(value, s['url'], s['quote'])} | "
                        f"“{md(s['quote'] or '—')}” | {md(s['locator'] or '—')} |")
+        out.append("")
+    if report.dismissed:
+        out += [f"## Dismissed on review ({len(report.dismissed)})", ""]
+        out += [f"- {md(f['severity'].upper())} · {md(label(f['field']))}: {md(f['message'])} "
+                f"— *{md(review_line(f) or 'dismissed')}*" for f in report.dismissed]
+        out.append("")
+    if report.watch:
+        out += ["## Watch list", "", "The briefing's watch list, each item judged from the "
+                "sources: supported, not supported, contradicted or not stated.", ""]
+        for item in report.watch:
+            statement, verdict, why = split_item(item)
+            out.append(f"- **{md(statement)}** — *{md(verdict)}*. {md(why)}")
         out.append("")
     out += ["## What the sources do not support", ""]
     out += [f"- {md(g)}" for g in report.gaps] or ["- Every field is stated by more than one "
@@ -279,6 +313,9 @@ def render_html(report: SubjectReport) -> str:
         p.append(f"<p>Audit run {esc(report.run['id'])}, finished "
                  f"{esc(report.run['finished_at'])}; {len(report.sources)} sources, "
                  f"{len(report.findings)} open findings.</p>")
+    if report.profile:
+        p.append(f'<p class="profile"><b>Evidence profile</b> — '
+                 f"{esc(report.profile.removeprefix('evidence: '))}.</p>")
     p.append('<h2>Sources</h2><table id="sources"><tr><th>Source</th><th>Role</th><th>Kind</th>'
              "<th>Snapshot</th><th>Retrieved</th></tr>")
     for s in report.sources:
@@ -302,7 +339,10 @@ def render_html(report: SubjectReport) -> str:
     for f in report.findings:
         p.append(f'<section class="finding"><h3><span class="sev-{esc(f["severity"])}">'
                  f"{esc(f['severity'].upper())}</span> · {esc(label(f['field']))} · "
-                 f"{esc(f['rule'])}</h3><p>{esc(f['message'])}</p><table><tr><th>Source</th>"
+                 f"{esc(f['rule'])}</h3><p>{esc(f['message'])}</p>"
+                 + (f'<p class="review"><i>Review: {esc(review_line(f))}</i></p>'
+                    if review_line(f) else "")
+                 + "<table><tr><th>Source</th>"
                  "<th>Value</th><th>Quote</th><th>Where</th></tr>")
         for s in f["sources"]:
             value = "—" if s["value"] is None else json.dumps(s["value"], ensure_ascii=False)
@@ -311,6 +351,15 @@ def render_html(report: SubjectReport) -> str:
                      f"<td><blockquote>{esc(s['quote'] or '—')}</blockquote></td>"
                      f"<td>{esc(s['locator'] or '—')}</td></tr>")
         p.append("</table></section>")
+    if report.dismissed:
+        p.append(f'<h2>Dismissed on review ({len(report.dismissed)})</h2><ul class="dismissed">'
+                 + "".join(f"<li>{esc(f['severity'].upper())} · {esc(label(f['field']))}: "
+                           f"{esc(f['message'])} — <i>{esc(review_line(f) or 'dismissed')}</i>"
+                           "</li>" for f in report.dismissed) + "</ul>")
+    if report.watch:
+        p.append('<h2>Watch list</h2><ul class="watch">' + "".join(
+            f"<li><b>{esc(st)}</b> — <i>{esc(v)}</i>. {esc(why)}</li>"
+            for st, v, why in map(split_item, report.watch)) + "</ul>")
     p.append('<h2>What the sources do not support</h2><ul class="gaps">'
              + "".join(f"<li>{esc(g)}</li>" for g in report.gaps) + "</ul>")
     p.append('<h2>Open questions</h2><ul class="questions">'
@@ -341,12 +390,16 @@ def digest_markdown(db: sqlite_utils.Database, run_id: str | None = None) -> str
     """What a run changed (new, reopened, resolved findings), as Markdown for cron to mail."""
     run = store.run_row(db, run_id)
     events = store.run_events(db, run["id"])
+    dismissed = store.count_dismissed(db)
     out = [f"# auditor digest: run {run['id']}", "",
            f"Finished {run['finished_at']}: {run['sources']} sources, {run['claims']} claims, "
-           f"{run['findings_open']} open findings.", ""]
+           f"{run['findings_open']} open findings"
+           + (f" ({dismissed} dismissed on review, not counted)" if dismissed else "")
+           + ".", ""]
     if not events:
         out.append("No changes since the previous run: no new and no resolved findings.")
         return "\n".join(out) + "\n"
+    reviewed = store.reviews.latest(db, [e["id"] for e in events])
     sections = [("New findings", ("new", "reopened")), ("Resolved findings", ("resolved",))]
     for title, kinds in sections:
         chosen = [e for e in events if e["event"] in kinds]
@@ -357,6 +410,8 @@ def digest_markdown(db: sqlite_utils.Database, run_id: str | None = None) -> str
             again = " (reopened)" if e["event"] == "reopened" else ""
             out.append(f"- **{e['severity'].upper()}** {e['subject']} · {label(e['field'])}"
                        f"{again}: {e['message']}")
+            if reviewed.get(e["id"]):
+                out.append(f"  - review: {review_line({'review': reviewed[e['id']]})}")
             for s in store.finding_quotes(db, e["id"], limit=2):
                 out.append(f"  - {s['source']} ({s['locator'] or '—'}): "
                            f"“{' '.join((s['quote'] or '—').split())}”"

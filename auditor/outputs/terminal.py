@@ -75,7 +75,11 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else textwrap.shorten(text, limit, placeholder=" …")
 
 
-def findings_table(findings: list[Finding], new: set[str] | None = None) -> str:
+def findings_table(findings: list[Finding], new: set[str] | None = None,
+                   reviews: dict[str, str] | None = None) -> str:
+    """One row per finding. With `reviews` (id → review state and note, for stored findings)
+    a leading id column names what `auditor review` takes, and the state follows the
+    message."""
     if not findings:
         return "no findings"
     new = new or set()
@@ -83,8 +87,16 @@ def findings_table(findings: list[Finding], new: set[str] | None = None) -> str:
     for f in sorted(findings, key=lambda f: (-SEVERITY_ORDER[f.severity], f.subject, f.field)):
         quotes = " | ".join(f"{s.source} [{s.locator}]: “{shorten(s.quote or '—', 140)}”"
                             for s in f.sources[:3])
-        rows.append([SEVERITY_MARK[f.severity] + (" NEW" if f.id in new else ""),
-                     f.field, f.kind, f.message, quotes])
+        row = [SEVERITY_MARK[f.severity] + (" NEW" if f.id in new else ""),
+               f.field, f.kind, f.message, quotes]
+        if reviews is not None:
+            state = reviews.get(f.id)
+            row = [f.id[:8], *row[:3], f.message + (f" [{state}]" if state else ""), row[4]]
+        rows.append(row)
+    if reviews is not None:
+        return f"{len(findings)} findings\n" + _table(
+            ["id", "severity", "field", "kind", "finding", "quotes"], rows,
+            [8, 9, 22, 11, 50, 48])
     return f"{len(findings)} findings\n" + _table(
         ["severity", "field", "kind", "finding", "quotes"], rows, [9, 22, 11, 50, 58])
 
@@ -93,4 +105,8 @@ def summary_line(result: Any, db_path: str | Path) -> str:
     run = result.run
     return (f"run {run.id}: {run.sources} sources, {run.claims} claims, "
             f"{run.findings_open} open findings ({len(result.new)} new, "
-            f"{len(result.resolved)} resolved) → {db_path}")
+            f"{len(result.resolved)} resolved"
+            + (f", {len(result.dismissed)} dismissed by review"
+               if getattr(result, "dismissed", None) else "")
+            + (f", {result.ignored} ignored by config" if getattr(result, "ignored", 0) else "")
+            + f") → {db_path}")

@@ -62,6 +62,29 @@ def decode(body: bytes, media_type: str | None = None, *, source: str = "?") -> 
                          "re-fetch it, or give its charset in the manifest") from e
 
 
+#: Deeper than any real record: a reader that walks it recursively would overflow the stack.
+MAX_DEPTH = 200
+
+
+def _check_depth(data: Any, source: str, what: str) -> None:
+    """Refuse JSON (dicts/lists) or XML (elements) nested deeper than MAX_DEPTH, walking
+    iteratively so the check itself cannot overflow."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ParseError(f"{source}: {what} nested more than {MAX_DEPTH} levels deep; no "
+                             "real record is: re-fetch the source or fix the snapshot")
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, (list, Element)):
+            children = node
+        else:
+            continue
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list, Element)))
+
+
 @dataclass
 class Document:
     """One snapshot's body with lazily decoded views; each is computed at most once."""
@@ -79,16 +102,21 @@ class Document:
     @cached_property
     def json(self) -> Any:
         try:
-            return json.loads(self.text)
+            data = json.loads(self.text)
         except json.JSONDecodeError as e:
             raise ParseError(f"{self.source}: malformed JSON at line {e.lineno} column {e.colno}"
                              f" ({e.msg}); re-fetch the source or fix the snapshot") from e
+        except RecursionError as e:
+            raise ParseError(f"{self.source}: JSON nested too deeply to read; re-fetch the "
+                             "source or fix the snapshot") from e
+        _check_depth(data, self.source, "JSON")
+        return data
 
     @cached_property
     def xml(self) -> Element:
         """Parsed without DTDs, entity expansion or network access (defusedxml)."""
         try:
-            return safe_xml_fromstring(self.body, forbid_dtd=False, forbid_entities=True,
+            root = safe_xml_fromstring(self.body, forbid_dtd=False, forbid_entities=True,
                                        forbid_external=True)
         except DefusedXmlException as e:
             raise ParseError(f"{self.source}: XML refused ({e.__class__.__name__}: entity "
@@ -96,6 +124,14 @@ class Document:
         except XMLParseError as e:
             raise ParseError(f"{self.source}: malformed XML ({e}); re-fetch the source "
                              "or fix the snapshot") from e
+        except (LookupError, ValueError) as e:  # encoding="x-unknown" in the declaration
+            raise ParseError(f"{self.source}: XML that cannot be read ({e}); re-fetch the "
+                             "source or fix its encoding declaration") from e
+        except RecursionError as e:
+            raise ParseError(f"{self.source}: XML nested too deeply to read; re-fetch the "
+                             "source or fix the snapshot") from e
+        _check_depth(root, self.source, "XML")
+        return root
 
     @cached_property
     def html(self) -> BeautifulSoup:

@@ -325,7 +325,31 @@ CLAIM_WORDS = [
     r"\brestores?\b (?:motor|function|dopamine)", r"\bclinically proven\b", r"\bestablished\b",
     r"\bhighly effective\b", r"\bsafe and effective\b", r"\bconfirm(?:s|ed)? (?:the )?efficacy",
     r"根治", r"完治", r"治癒", r"有効性が(?:証明|確認)", r"効果が実証", r"画期的",
+    # breadth and durability: what seven patients over two years cannot show
+    r"broad (?:functional |clinical )?benefits?", r"durable for (?:years|life|decades)",
+    r"\bdurable\b",
+    r"long[- ]lasting (?:benefit|effect|improvement)s?",
+    r"\bconfirm(?:s|ed)? (?:the )?(?:clinical )?(?:value|benefit|effectiveness)",
+    r"実証", r"確認された有効性", r"有効性を確認",
 ]
+#: Access taken for validation: payment and permission are not proof ('insurance coverage
+#: confirms the clinical value'). Always a claim, whatever the evidence level.
+ACCESS_AS_VALIDATION = re.compile(
+    r"\b(?:(?:insurance |medical |public )?coverage|reimbursement|(?:the |its |regulatory |"
+    r"conditional )?approval|price listing|listing|payment)\b(?:\s+\w+){0,2}?\s+"
+    r"(?:confirms?|confirmed|validates?|validated|proves?|proved|proven|demonstrates?|"
+    r"establishes?)\b(?:(?:\s+(?:the|its))?(?:\s+(?:clinical|therapeutic|medical))?"
+    r"\s+(?:value|efficacy|benefit|effectiveness|worth)\b)?|"
+    r"(?:保険適用|保険収載|薬価収載|承認)(?:は|が|により|によって)[^。]{0,12}?"
+    r"(?:有効性|臨床的価値|価値)(?:を|が)(?:裏付け|証明|実証)", re.IGNORECASE)
+#: Reported speech: a claim the text attributes to someone else ('the company claims it is
+#: proven') is not the text's own claim.
+_ATTRIBUTED = re.compile(
+    r"\b(?:the company|the sponsor|the developer|the manufacturer|the firm|critics|"
+    r"proponents|some|others|they)\s+(?:claims?|claimed|says?|said|"
+    r"asserts?|asserted|argues?|argued|contends?|contended)\b(?:\s+that)?[^.]{0,60}$|"
+    r"\baccording to\b[^.]{0,60}$|\b(?:so-called|claims? (?:that|of))\b[^.]{0,40}$",
+    re.IGNORECASE)
 #: A claim word under a negation or a hedge does not claim: 'not proven', 'has not been
 #: established', 'may cure', 'could restore motor function'.
 _NEGATED = re.compile(
@@ -334,7 +358,8 @@ _NEGATED = re.compile(
     r"\b(?:may|might|could|possibly|potentially|perhaps|hope[sd]? to|aims? to|aiming to|"
     r"expected to|designed to|intended to|would|suggests?|appears? to|seems? to|whether)\b"
     r"(?:\s+\w+){0,3}\s*$", re.IGNORECASE)
-_JA_NEGATED = re.compile(r"^(?:で|では|には|が|は)?(?:ない|なく|なし|せず|されず|されていない)")
+_JA_NEGATED = re.compile(r"^(?:で|では|には|が|は)?(?:ない|なく|なし|せず|されず|されていない)|"
+                         r"^[^。]{0,6}?(?:目指|可能性|かもしれ)")
 
 
 @functools.cache
@@ -1137,19 +1162,53 @@ def statement_funders(sentence: str) -> list[str]:
 
 # --- claims ---------------------------------------------------------------------------------
 
+def _unclaimed(sentence: str, m: re.Match) -> bool:
+    """Whether a claim word is negated, hedged or attributed to someone else."""
+    before = sentence[max(0, m.start() - 40):m.start()]
+    after = sentence[m.end():m.end() + 14]
+    return bool(_NEGATED.search(before)
+                or _ATTRIBUTED.search(sentence[max(0, m.start() - 100):m.start()])
+                or (re.match(r"[぀-ヿ一-鿿]", m.group(0)) and _JA_NEGATED.search(after)))
+
+
 def claim_words(sentence: str) -> list[str]:
-    """Claim words of a sentence, leaving out those under a negation or a hedge."""
-    hits = []
+    """Claim words of a sentence, leaving out those under a negation, a hedge or another's
+    attribution ('not proven', 'may improve', 'the company claims it cures')."""
+    hits: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for m in ACCESS_AS_VALIDATION.finditer(sentence):
+        if not _unclaimed(sentence, m):
+            hits.append(m.group(0))
+            spans.append(m.span())
     for p in _compiled(tuple(CLAIM_WORDS)):
         for m in p.finditer(sentence):
-            before = sentence[max(0, m.start() - 40):m.start()]
-            after = sentence[m.end():m.end() + 14]
-            if _NEGATED.search(before) or (re.match(r"[぀-ヿ一-鿿]", m.group(0))
-                                           and _JA_NEGATED.search(after)):
+            if _unclaimed(sentence, m):
                 continue
+            if any(a <= m.start() < b for a, b in spans) or any(
+                    m.group(0).lower() in h.lower() or h.lower() in m.group(0).lower()
+                    for h in hits):
+                break  # part of a phrase already counted ('durable' in 'durable for years')
             hits.append(m.group(0))
             break
     return hits
+
+
+def access_as_validation(words: Sequence[str]) -> list[str]:
+    """The claim words that take access (coverage, reimbursement, approval) for proof."""
+    return [w for w in words if ACCESS_AS_VALIDATION.fullmatch(w)]
+
+
+def claim_readings(texts: Iterable[tuple[str, str]]) -> list[Reading]:
+    """claim_language readings of (text, locator) pairs, one per sentence with claim words:
+    for the sources whose prose is not otherwise read (regulator notices)."""
+    out = []
+    for text, where in texts:
+        for i, sentence in enumerate(sentences(text), start=1):
+            hits = claim_words(fold(sentence))
+            if hits:
+                out.append(Reading(field="claim_language", value=hits, quote=sentence,
+                                   locator=f"{where}, sentence {i}"))
+    return out
 
 
 # --- a whole text ---------------------------------------------------------------------------
@@ -1175,14 +1234,21 @@ def read_prose(text: str, locator: str, *, claim_language: bool = False) -> list
 
 
 def read_parts(parts: Sequence[Part], *, title: Part | None = None,
-               claim_language: bool = False) -> list[Reading]:
+               claim_language: bool | str = False) -> list[Reading]:
     """Every reading in the parts of one text, one per field (the best-supported sentence
     wins; ties go to the earlier one). Design tags and cited ids are gathered over the whole
-    text; a title adds design tags and phase ('…: a randomised controlled trial')."""
+    text; a title adds design tags and phase ('…: a randomised controlled trial').
+    `claim_language`: True reads claim words in every sentence; "conclusions" (a paper) only
+    in the title, the conclusions and the last sentence of an unlabelled abstract, where a
+    paper states what it claims."""
     sents: list[_Sentence] = []
+    concluding: set[int] = set()
     for part in parts:
         role = section_role(part.label, part.category)
-        for i, sentence in enumerate(sentences(part.text), start=1):
+        split = sentences(part.text)
+        if split and role is None and not part.label:
+            concluding.add(len(sents) + len(split) - 1)
+        for i, sentence in enumerate(split, start=1):
             folded = fold(sentence)
             sents.append(_Sentence(sentence, folded, numeric(sentence), role,
                                    f"{part.locator}, sentence {i}",
@@ -1205,6 +1271,11 @@ def read_parts(parts: Sequence[Part], *, title: Part | None = None,
     if title is not None and title.text:
         t = _Sentence(title.text, fold(title.text), numeric(title.text), "title",
                       title.locator, False)
+        if claim_language:
+            hits = claim_words(t.text)
+            if hits:
+                claims.append(Reading(field="claim_language", value=hits, quote=t.text,
+                                      locator=t.locator, qualifier="title"))
         title_tags = _design(t.text)
         if title_tags:
             tags |= title_tags
@@ -1292,7 +1363,8 @@ def read_parts(parts: Sequence[Part], *, title: Part | None = None,
                 funders += names
                 funder_quotes.append(s.text)
                 funder_locators.append(s.locator)
-        if claim_language:
+        if claim_language is True or (claim_language and (role == "conclusions"
+                                                          or order in concluding)):
             hits = claim_words(s.text)
             if hits:
                 claims.append(Reading(field="claim_language", value=hits, quote=s.text,

@@ -5,41 +5,53 @@ from __future__ import annotations
 import re
 
 from auditor.models import Finding
+from auditor.read.prose import access_as_validation
 from auditor.rules import Context, finding, rule, side
 
 ALWAYS_OVERCLAIM = re.compile(r"cure|curative|根治|完治|治癒", re.IGNORECASE)
 
 
 def evidence_level(ctx: Context) -> tuple[str, bool]:
-    """A plain description of the best evidence in the dossier, and whether it is confirmatory
-    (phase 3 or later, randomised and controlled)."""
+    """A plain description of the best evidence in the dossier ('open-label, single-arm
+    phase 1/2, n = 7, 24 months'), built from the claims of registries and publications (never
+    the company's), and whether it is confirmatory (phase 3 or later and randomised)."""
     phases = sorted({p for c in ctx.known("phase") if c.role != "company" for p in c.value})
     tags = sorted({t for c in ctx.known("design") if c.role != "company" for t in c.value})
     ns = sorted({c.value for c in ctx.known("enrollment") if c.role != "company"})
+    follow = [c.value for c in ctx.known("follow_up") if c.role != "company"
+              and isinstance(c.value, (int, float))]
     confirmatory = bool(phases) and max(phases) >= "3" and "randomised" in tags
-    parts = []
-    if tags:
-        parts.append(", ".join(t for t in tags if t in ("open-label", "single-arm", "blinded",
-                                                          "randomised", "non-randomised")))
-    if phases:
-        parts.append("phase " + "/".join(phases))
-    if ns:
-        parts.append(f"n = {'/'.join(str(n) for n in ns)}")
-    return (" ".join(p for p in parts if p) or "no registry or publication evidence"), confirmatory
+    design = ", ".join(t for t in tags if t in ("open-label", "single-arm", "blinded",
+                                                 "randomised", "non-randomised", "controlled"))
+    head = " ".join(p for p in (design, "phase " + "/".join(phases) if phases else "") if p)
+    parts = [p for p in (head, f"n = {'/'.join(str(n) for n in ns)}" if ns else "",
+                         f"{max(follow):g} months" if follow else "") if p]
+    return (", ".join(parts) or "no registry or publication evidence"), confirmatory
+
+
+#: Where a claim sentence stands, for the message ('the press release', 'the paper's title').
+_WHERE = {"company": "company text", "regulator": "regulator notice", "publication": "publication"}
 
 
 @rule("overclaim", fields=("claim_language",), severity="medium",
-      explanation="Company or press text claims more than the evidence level supports.")
+      explanation="Text claims more than the evidence level supports: proof, breadth or "
+                  "durability words, or access (coverage, approval) taken for validation.")
 def overclaim(ctx: Context) -> list[Finding]:
     level, confirmatory = evidence_level(ctx)
     out = []
     for c in ctx.known("claim_language"):
-        if c.role != "company":
+        if c.role == "registry":
+            continue  # a registry states a plan, not a claim
+        access = access_as_validation(c.value)
+        words = [w for w in c.value
+                 if w in access or not confirmatory or ALWAYS_OVERCLAIM.search(w)]
+        if not words:
             continue
-        words = [w for w in c.value if not confirmatory or ALWAYS_OVERCLAIM.search(w)]
-        if words:
-            out.append(finding(
-                ctx, "overclaim", "overclaim",
-                f"{c.source} says {', '.join(repr(w) for w in words)}; the evidence is {level}",
-                [side(c)], evidence=level, words=words))
+        what = ("takes access for validation (payment and permission are not proof)"
+                if access and len(access) == len(words) else "claims more than it shows")
+        out.append(finding(
+            ctx, "overclaim", "overclaim",
+            f"{c.source} ({_WHERE.get(c.role, c.role)}) says {', '.join(repr(w) for w in words)}"
+            f": {what}; the evidence it outruns is {level}",
+            [side(c)], evidence=level, words=words, access_as_validation=access))
     return out

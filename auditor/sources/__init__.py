@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from types import ModuleType
 
-from auditor.errors import ConfigError
+from auditor.errors import ConfigError, ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
 
@@ -72,8 +72,38 @@ def role_of(kind: str) -> str:
     return module(kind).ROLE
 
 
+#: What a reader raises on a document of a shape it did not expect (a string where a list
+#: was, a missing key, nesting that overflows the stack, an encoding nobody knows).
+SHAPE_ERRORS = (TypeError, AttributeError, KeyError, IndexError, ValueError, LookupError,
+                RecursionError, OverflowError)
+
+
 def parse(kind: str, doc: Document) -> list[Reading]:
-    return module(kind).parse(doc)
+    """The kind's readings of `doc`. A document whose shape the reader did not expect is a
+    ParseError naming the source and the place in our code that choked, never a traceback:
+    the audit reports that source as broken and goes on with the rest."""
+    reader = module(kind)
+    try:
+        return reader.parse(doc)
+    except ParseError:
+        raise
+    except SHAPE_ERRORS as e:
+        raise ParseError(f"{doc.source}: not the {kind} shape expected ({type(e).__name__}: "
+                         f"{str(e)[:120]} at {_place(e)}); re-fetch the source, check its "
+                         "kind in config.toml, or report the file if it is a real record"
+                         ) from e
+
+
+def _place(error: BaseException) -> str:
+    """'sources/crossref.py:142' — the innermost frame of ours in the traceback."""
+    place = "?"
+    tb = error.__traceback__
+    while tb is not None:
+        path = Path(tb.tb_frame.f_code.co_filename)
+        if "auditor" in path.parts:
+            place = f"{'/'.join(path.parts[path.parts.index('auditor') + 1:])}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return place
 
 
 def detect(doc: Document) -> str | None:

@@ -79,7 +79,8 @@ def parse(doc: Document) -> list[Reading]:
     parts = [Part(text, f"{RESULT}.abstractText" + (f" <h4>{label}</h4>" if label else ""),
                   label)
              for label, text in abstract_sections(rec.get("abstractText") or "")]
-    readings += read_parts(parts, title=Part(title, f"{RESULT}.title"))
+    readings += read_parts(parts, title=Part(title, f"{RESULT}.title"),
+                           claim_language="conclusions")
 
     types = [squash(t) for t in (rec.get("pubTypeList") or {}).get("pubType", []) if t]
     trial = reports_a_trial(title, parts, types)

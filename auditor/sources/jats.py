@@ -564,7 +564,8 @@ def parse(doc: Document) -> list[Reading]:
     parts = abstract_parts(meta)
     abstract = [r.model_copy(update={"qualifier": "abstract"})
                 if r.field in ("primary_outcomes", "secondary_outcomes") else r
-                for r in read_parts(parts, title=Part(title, f"{META}/title-group/article-title"))]
+                for r in read_parts(parts, title=Part(title, f"{META}/title-group/article-title"),
+                                    claim_language="conclusions")]
 
     secs: list[Section] = []
     for where in ("body", "back"):

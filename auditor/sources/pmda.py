@@ -15,6 +15,7 @@ from bs4 import Tag
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
+from auditor.read.prose import claim_readings
 from auditor.read.tables import cell_text, header_records, label_values, norm_label, split_names
 from auditor.read.values import approval_tags, fold, parse_date
 
@@ -80,6 +81,9 @@ def parse(doc: Document) -> list[Reading]:
     readings: list[Reading] = []
     for record, qualifier in records:
         readings += _record(record, qualifier)
+    paragraphs = [p for p in soup.find_all(["p", "li"]) if p.find_parent("table") is None]
+    readings += claim_readings((cell_text(p), f"{p.name}[{i}]")
+                               for i, p in enumerate(paragraphs, start=1))
     return readings
 
 

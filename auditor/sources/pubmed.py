@@ -141,7 +141,8 @@ def parse(doc: Document) -> list[Reading]:
     types = [t for t in (text_of(t) for t in art.findall("PublicationTypeList/PublicationType"))
              if t]
     trial = reports_a_trial(title, parts, types)
-    readings += read_parts(parts, title=Part(title, f"{ARTICLE}/ArticleTitle"))
+    readings += read_parts(parts, title=Part(title, f"{ARTICLE}/ArticleTitle"),
+                           claim_language="conclusions")
     readings += publication_type_readings(types, f"{ARTICLE}/PublicationTypeList/PublicationType")
 
     cited: list[str] = []

@@ -26,8 +26,9 @@ from auditor.models import (
     digest,
     now_utc,
 )
+from auditor.store import reviews
 
-SCHEMA_VERSION = 2  # 2: report_notes
+SCHEMA_VERSION = 3  # 2: report_notes; 3: reviews
 
 TABLES: dict[str, dict[str, Any]] = {
     "subjects": {"columns": {"id": str, "name": str, "aliases": str, "fingerprint": str,
@@ -72,6 +73,10 @@ TABLES: dict[str, dict[str, Any]] = {
     "comparisons": {"columns": {"subject": str, "field": str, "verdict": str, "values": str,
                                 "run_id": str},
                     "pk": ("subject", "field")},
+    "reviews": {"columns": {"id": str, "finding_id": str, "decision": str, "note": str,
+                            "reviewer": str, "reviewed_at": str, "evidence": str,
+                            "run_id": str},
+                "pk": "id"},
 }
 FOREIGN_KEYS = {
     "sources": [("subject", "subjects", "id")],
@@ -79,6 +84,7 @@ FOREIGN_KEYS = {
     "finding_sources": [("finding_id", "findings", "id")],
     "finding_events": [("run_id", "runs", "id"), ("finding_id", "findings", "id")],
     "source_runs": [("run_id", "runs", "id")],
+    "reviews": [("finding_id", "findings", "id")],
 }
 
 
@@ -115,7 +121,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for table, columns in [("claims", ["subject", "field"]), ("claims", ["snapshot_sha256"]),
                                ("findings", ["subject", "status"]), ("findings", ["rule"]),
                                ("finding_sources", ["source"]), ("sources", ["subject"]),
-                               ("claims", ["source", "snapshot_sha256"])]:
+                               ("claims", ["source", "snapshot_sha256"]),
+                               ("reviews", ["finding_id"])]:
             db.table(table).create_index(columns, if_not_exists=True)
     # Finding quotes only: a trigram index (which Japanese needs) on every claim made writing
     # claims 15x slower; claims are filtered with quote__contains instead.
@@ -200,6 +207,8 @@ class RunWriter:
         self.now = run.started_at
         self.seen: set[str] = set()
         self.new: list[str] = []
+        #: Findings found again that stay dismissed by a review (not reported, not counted).
+        self.dismissed: set[str] = set()
         self.subjects: list[str] = []
         self.sources = 0
         self.claims = 0
@@ -232,7 +241,8 @@ class RunWriter:
                 ("finding_sources", ("finding_id", "position"), "replace"),
                 ("finding_events", ("run_id", "finding_id"), "replace"),
                 ("comparisons", ("subject", "field"), "replace"),
-                ("report_notes", ("subject", "position"), "replace")):
+                ("report_notes", ("subject", "position"), "replace"),
+                ("reviews", "id", "ignore")):
             write_rows(db, table, self._rows.pop(table, []), pk, mode)
         ids, self._touched = self._touched, []
         for chunk, marks in in_chunks(ids):
@@ -271,9 +281,11 @@ class RunWriter:
         """Touch the open findings and count the claims of the unchanged subjects."""
         subjects, self._carried = self._carried, []
         for chunk, marks in in_chunks(subjects):
-            self._touch([r[0] for r in self.db.execute(
-                f"select id from findings where subject in ({marks}) and status = 'open' "
-                "and rule != 'source_changed'", chunk)])
+            current = self.db.execute(
+                f"select id, status from findings where subject in ({marks}) and status in "
+                f"{reviews.CURRENT!r} and rule != 'source_changed'", chunk).fetchall()
+            self._touch([r[0] for r in current])
+            self.dismissed.update(r[0] for r in current if r[1] == "dismissed")
             self.claims += sum(r[0] for r in self.db.execute(
                 f"select claims from subjects where id in ({marks})", chunk) if r[0])
 
@@ -348,18 +360,24 @@ class RunWriter:
         existing = {r[0]: r[1:] for r in db.execute(
             "select id, status, first_seen_run, first_seen, evidence from findings "
             f"where id in ({','.join('?' for _ in ids)})", ids)} if ids else {}
+        reviewed = reviews.latest(db, ids)
         unchanged, rows, sides, events = [], [], [], []
         for f in findings:
             old = existing.get(f.id)
             evidence = digest(f.message, f.severity, f.model_dump(include={"sources", "details"}))
-            if old and old[0] == "open" and old[3] == evidence:
+            status, reopened = reviews.state(reviewed.get(f.id), f, now=now, run_id=run.id)
+            if reopened:
+                self._add("reviews", [reopened])
+            if status == "dismissed":
+                self.dismissed.add(f.id)
+            if old and old[0] == status and old[3] == evidence:
                 unchanged.append(f.id)
                 continue
             self.seen.add(f.id)
             rows.append({"id": f.id, "subject": f.subject, "field": f.field, "kind": f.kind,
                          "rule": f.rule, "severity": f.severity,
                          "severity_rank": SEVERITY_ORDER[f.severity], "message": f.message,
-                         "status": "open", "last_seen_run": run.id, "last_seen": now,
+                         "status": status, "last_seen_run": run.id, "last_seen": now,
                          "resolved_run": None, "resolved_at": None,
                          "details": json.dumps(f.details, ensure_ascii=False, default=str),
                          "evidence": evidence, "first_seen_run": old[1] if old else run.id,
@@ -367,7 +385,7 @@ class RunWriter:
             sides += [{"finding_id": f.id, "position": i, **s.model_dump(exclude={"value"}),
                        "value": json.dumps(s.value, ensure_ascii=False, default=str)}
                       for i, s in enumerate(f.sources)]
-            if not old or old[0] != "open":
+            if status == "open" and (not old or old[0] != "open"):
                 event = "new" if not old else "reopened"
                 events.append({"run_id": run.id, "finding_id": f.id, "event": event, "at": now})
                 self.new.append(f.id)
@@ -383,8 +401,8 @@ class RunWriter:
         resolved: list[str] = []
         for chunk, marks in in_chunks(self.subjects):
             resolved += [r[0] for r in self.db.execute(
-                f"select id from findings where status = 'open' and subject in ({marks})",
-                chunk) if r[0] not in self.seen]
+                f"select id from findings where status in {reviews.CURRENT!r} "
+                f"and subject in ({marks})", chunk) if r[0] not in self.seen]
         for chunk, marks in in_chunks(resolved):
             self.db.execute(f"update findings set status = 'resolved', resolved_run = ?, "
                             f"resolved_at = ? where id in ({marks})",
@@ -395,7 +413,7 @@ class RunWriter:
         self.resolved = resolved
         self.run = self.run.model_copy(update={
             "finished_at": now_utc(), "status": "ok", "sources": self.sources,
-            "claims": self.claims, "findings_open": len(self.seen),
+            "claims": self.claims, "findings_open": len(self.seen - self.dismissed),
             "findings_new": len(self.new), "findings_resolved": len(resolved)})
         self.db.table("runs").upsert(self.run.model_dump(), pk="id")
         return self.run
@@ -409,9 +427,12 @@ def last_run(db: sqlite_utils.Database) -> dict[str, Any] | None:
 
 def findings(db: sqlite_utils.Database, *, status: str | None = "open",
              subject: str | None = None) -> list[dict[str, Any]]:
-    """Findings with their sources, as plain dicts (the JSON output shape)."""
+    """Findings with their sources and last review, as plain dicts (the JSON output shape).
+    `status` "open" means current and not dismissed (open, confirmed or contested)."""
     where, params = [], []
-    if status:
+    if status == "open":
+        where.append(f"status in {reviews.OPEN!r}")
+    elif status:
         where.append("status = ?")
         params.append(status)
     if subject:
@@ -431,9 +452,13 @@ def findings_where(db: sqlite_utils.Database, where: str | None, params: list[An
                                                   order_by="finding_id, position"):
             sides.setdefault(s["finding_id"], []).append(
                 {**s, "value": json.loads(s["value"]) if s["value"] else None})
+    reviewed = reviews.latest(db, ids)
     for row in rows:
         row["details"] = json.loads(row["details"] or "{}")
         row["sources"] = sides.get(row["id"], [])
+        last = reviewed.get(row["id"])
+        row["review"] = {k: last[k] for k in ("decision", "note", "reviewer", "reviewed_at")} \
+            if last else None
     return rows
 
 
@@ -441,7 +466,8 @@ def current_findings(db: sqlite_utils.Database, subjects: list[str]) -> list[Fin
     """Open findings of these subjects, as models (for printing and JSON)."""
     out: list[Finding] = []
     for chunk, marks in in_chunks(subjects):
-        for row in findings_where(db, f"status = 'open' and subject in ({marks})", chunk):
+        for row in findings_where(db, f"status in {reviews.OPEN!r} and subject in ({marks})",
+                                  chunk):
             out.append(Finding(**{k: row[k] for k in Finding.model_fields}))
     return out
 
@@ -610,9 +636,16 @@ def failing_since(db: sqlite_utils.Database, source: str) -> str | None:
 
 
 def report_notes(db: sqlite_utils.Database, subject: str) -> list[tuple[str, str]]:
-    """(section, text) of the subject's last audit: its gaps and questions, in order."""
+    """(section, text) of the subject's last audit, in order: gaps, questions, the evidence
+    profile and the watch list (sections gap, question, profile, watch)."""
     table = db.table("report_notes")
     if not table.exists():
         return []
     return [(r["section"], r["text"]) for r in table.rows_where("subject = ?", [subject],
                                                                  order_by="position")]
+
+
+def count_dismissed(db: sqlite_utils.Database) -> int:
+    """Findings still found but dismissed on review (the digest says they are not counted)."""
+    return int(db.execute("select count(*) from findings where status = 'dismissed'")
+               .fetchone()[0])

@@ -33,7 +33,7 @@ select f.subject, f.severity, f.field, f.message,
 from findings f
 left join finding_sources a on a.finding_id = f.id and a.position = 0
 left join finding_sources b on b.finding_id = f.id and b.position = 1
-where f.status = 'open'
+where f.status in ('open', 'confirmed', 'contested')
 order by f.subject, f.severity_rank desc, f.field, f.rule
 """
 

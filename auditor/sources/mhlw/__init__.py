@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup, Tag
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
-from auditor.read.prose import sentences
+from auditor.read.prose import claim_readings, sentences
 from auditor.read.tables import cell_text, header_records, label_values, norm_label
 from auditor.read.values import approval_tags, fold
 from auditor.sources.mhlw.columns import PageDate, effective_date, price_rows
@@ -46,6 +46,7 @@ def parse(doc: Document) -> list[Reading]:
     page_date = _page_effective_date(soup)
     readings = _price_tables(soup, page_date)
     readings += _notice(soup)
+    readings += _claims(soup)
     title = soup.find("title")
     if title is not None and cell_text(title):
         readings.append(Reading(field="title", value=cell_text(title), quote=cell_text(title),
@@ -117,6 +118,16 @@ def _notice(soup: BeautifulSoup) -> list[Reading]:
                                 quote=" … ".join(name_quotes),
                                 locator="; ".join(name_quotes.values())))
     return readings
+
+
+def _claims(soup: BeautifulSoup) -> list[Reading]:
+    """Claim language in the notice's prose: a notice too can take a listing for proof."""
+    counts: dict[str, int] = {}
+    texts = []
+    for p in _paragraphs(soup):
+        counts[p.name] = counts.get(p.name, 0) + 1
+        texts.append((cell_text(p), f"{p.name}[{counts[p.name]}]"))
+    return claim_readings(texts)
 
 
 def _paragraphs(soup: BeautifulSoup) -> list[Tag]:

@@ -1,0 +1,234 @@
+"""The evidence profile of a subject and the briefing's watch list, judged at audit time.
+
+The profile says what the registries and publications (never the company) establish: design,
+numbers treated and analysed, longest follow-up, phase, registration, posted results and the
+approval's type. The watch list answers the six things the field should watch (controlled
+efficacy data, durability of motor effects, graft behaviour over longer follow-up, immune and
+safety management under broader use, consistency between registries and publications,
+language drifting toward proof), each as a statement judged supported, not supported,
+contradicted or not stated, with the quotes it rests on. Both are stored as report notes
+(sections "profile" and "watch"); the terminal summary and the report only render them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from auditor.models import ENROLLED_QUALIFIERS, Claim, Finding
+
+#: The four answers of a watch-list item.
+VERDICTS = ("supported", "not supported", "contradicted", "not stated")
+#: Roles whose claims are evidence about the trial (the company's are claims about it).
+EVIDENCE_ROLES = ("registry", "publication")
+#: Design facts a reader asks for, and the tags that answer them yes or no.
+QUESTIONS = {
+    "randomised": ({"randomised"}, {"non-randomised", "single-arm"}),
+    "controlled": ({"controlled"}, {"single-arm"}),
+    "blinded": ({"blinded"}, {"open-label"}),
+    "single-arm": ({"single-arm"}, {"controlled", "randomised"}),
+}
+
+
+def _quote(c: Claim, limit: int = 160) -> str:
+    text = " ".join((c.quote or "").split())
+    text = text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    return f"{c.source}: “{text}”"
+
+
+@dataclass
+class Profile:
+    """What the evidence establishes; None where no registry or publication states it."""
+
+    design: dict[str, bool | None] = field(default_factory=dict)
+    treated: list[int] = field(default_factory=list)
+    planned: list[int] = field(default_factory=list)
+    analysed: list[int] = field(default_factory=list)
+    follow_up: float | None = None
+    phases: list[str] = field(default_factory=list)
+    registrations: list[str] = field(default_factory=list)
+    results_posted: bool | None = None
+    approval: list[str] = field(default_factory=list)
+    quotes: dict[str, list[str]] = field(default_factory=dict)
+
+    def design_text(self) -> str:
+        """'open-label, single-arm, not randomised, not controlled'."""
+        yes = [k for k, v in self.design.items() if v]
+        no = [f"not {k}" for k, v in self.design.items()
+              if v is False and k not in ("single-arm", "blinded")]
+        blinding = ["open-label"] if self.design.get("blinded") is False else []
+        return ", ".join(blinding + yes + no) or "design not stated"
+
+    def line(self) -> str:
+        """'evidence: open-label, single-arm, not randomised, not controlled; phase 1/2; …'."""
+        n = "/".join(map(str, self.treated)) or "not stated"
+        parts = [self.design_text(),
+                 "phase " + "/".join(self.phases) if self.phases else "phase not stated",
+                 f"n = {n} treated"
+                 + (f", {'/'.join(map(str, self.analysed))} analysed" if self.analysed else "")
+                 + (f" ({'/'.join(map(str, self.planned))} planned)"
+                    if self.planned and not self.treated else ""),
+                 f"longest follow-up {self.follow_up:g} months" if self.follow_up is not None
+                 else "follow-up not stated",
+                 ("registered: " + ", ".join(self.registrations)) if self.registrations
+                 else "no registration among the sources",
+                 {True: "results posted in a registry",
+                  False: "no results in the registry records",
+                  None: "no registry among the sources"}[self.results_posted],
+                 ("approval: " + ", ".join(self.approval)) if self.approval
+                 else "no approval stated"]
+        return "evidence: " + "; ".join(parts)
+
+
+def evidence_profile(claims: list[Claim]) -> Profile:
+    """The profile from the claims of the registries and publications (approval: regulators,
+    else the company, said so)."""
+    p = Profile()
+    ev = [c for c in claims if c.role in EVIDENCE_ROLES and c.value is not None]
+    tags = {t for c in ev if c.field == "design" for t in c.value}
+    for question, (yes, no) in QUESTIONS.items():
+        p.design[question] = True if tags & yes else False if tags & no else None
+    if "single-arm" in tags:
+        p.design["controlled"] = "controlled" in tags and p.design["controlled"]
+    p.quotes["design"] = [_quote(c) for c in ev if c.field == "design"][:2]
+    enrol = [c for c in ev if c.field == "enrollment"]
+    p.treated = sorted({c.value for c in enrol if c.qualifier in ENROLLED_QUALIFIERS})
+    p.planned = sorted({c.value for c in enrol if c.qualifier not in ENROLLED_QUALIFIERS})
+    p.analysed = sorted({c.value for c in ev if c.field == "sample_size_analysed"})
+    follow = [c for c in ev if c.field == "follow_up" and isinstance(c.value, (int, float))]
+    if follow:
+        longest = max(follow, key=lambda c: c.value)
+        p.follow_up = float(longest.value)
+        p.quotes["follow_up"] = [_quote(longest)]
+    p.phases = sorted({x for c in ev if c.field == "phase" for x in c.value})
+    p.registrations = sorted({i for c in ev if c.field == "identifiers" and c.role == "registry"
+                              and c.qualifier == "self" for i in c.value})
+    registry = [c for c in claims if c.role == "registry"]
+    if registry:
+        p.results_posted = any(c.field in ("adverse_events", "serious_adverse_events",
+                                           "sample_size_analysed") and c.value is not None
+                               for c in registry)
+    approvals = [c for c in claims if c.field == "approval" and c.value and c.role == "regulator"]
+    approvals = approvals or [c for c in claims if c.field == "approval" and c.value]
+    p.approval = sorted({t for c in approvals for t in c.value})
+    p.quotes["approval"] = [_quote(c) for c in sorted(
+        approvals, key=lambda c: "post-marketing obligations" not in c.value)][:1]
+    return p
+
+
+def _item(statement: str, verdict: str, why: str, quotes: list[str]) -> str:
+    assert verdict in VERDICTS
+    return f"{statement}: {verdict.upper()}. {why}" + (
+        " Quotes: " + " | ".join(quotes) if quotes else "")
+
+
+def watch_list(claims: list[Claim], findings: list[Finding], profile: Profile,
+               verdicts: dict[str, str] | None = None) -> list[str]:
+    """The briefing's six watch-list items, each judged from the profile, the claims, the
+    findings and the fields' verdicts, one line each with its quotes."""
+    verdicts = verdicts or {}
+    roles = {c.source: c.role for c in claims}
+    out = []
+
+    # 1. controlled efficacy data
+    design_findings = [f for f in findings if f.field == "design"]
+    if design_findings:
+        out.append(_item("Controlled efficacy data exist", "contradicted",
+                         "Sources disagree on the design: " + design_findings[0].message + ".",
+                         [f"{s.source}: “{s.quote}”" for s in design_findings[0].sources][:2]))
+    elif profile.design.get("controlled") and profile.design.get("randomised"):
+        out.append(_item("Controlled efficacy data exist", "supported",
+                         "A registry or publication reports a randomised, controlled design.",
+                         profile.quotes.get("design", [])))
+    elif profile.design.get("controlled") is False or profile.design.get("single-arm"):
+        out.append(_item("Controlled efficacy data exist", "not supported",
+                         "The registries and publications describe an uncontrolled design ("
+                         + profile.design_text() + "); none reports a control group.",
+                         profile.quotes.get("design", [])))
+    else:
+        out.append(_item("Controlled efficacy data exist", "not stated",
+                         "No registry or publication states the design.", []))
+
+    # 2. durability of motor effects
+    durable = [c for c in claims if c.field == "claim_language" and c.value
+               and any("durab" in w.lower() or "long" in w.lower() or "years" in w.lower()
+                       for w in c.value)]
+    months = (f"the longest follow-up any registry or publication reports is "
+              f"{profile.follow_up:g} months") if profile.follow_up is not None else \
+        "no registry or publication states a follow-up"
+    if durable:
+        out.append(_item("Motor effects are durable", "not supported",
+                         f"{durable[0].source} claims durability, but {months}.",
+                         [_quote(durable[0])] + profile.quotes.get("follow_up", [])))
+    else:
+        out.append(_item("Motor effects are durable", "not stated",
+                         f"No source states an effect beyond the reported follow-up; {months}.",
+                         profile.quotes.get("follow_up", [])))
+
+    # 3. graft behaviour over longer follow-up
+    out.append(_item("Graft behaviour is known over longer follow-up", "not stated",
+                     f"No source reports graft imaging beyond the trial; {months} (graft "
+                     "overgrowth and tumour formation are not yet fields the auditor reads).",
+                     profile.quotes.get("follow_up", [])))
+
+    # 4. immune and safety management under broader use
+    safety = [c for c in claims if c.field in ("adverse_events", "serious_adverse_events")
+              and c.value is not None and c.role in EVIDENCE_ROLES]
+    n = "/".join(map(str, profile.treated)) or "an unstated number of"
+    obligation = "post-marketing obligations" in profile.approval
+    out.append(_item(
+        "Immune and safety management is shown under broader use", "not stated",
+        (f"Safety is reported for the trial's {n} treated patients only"
+         if safety else "No registry or publication reports adverse events")
+        + ("; the approval requires further data after marketing, and no source reports "
+           "them" if obligation else "; no source reports use beyond the trial")
+        + " (immunosuppression is not yet a field the auditor reads).",
+        ([_quote(safety[0])] if safety else []) + (profile.quotes.get("approval", [])
+                                                   if obligation else [])))
+
+    # 5. consistency between registries and publications
+    both = {"registry", "publication"}
+    crossing = [f for f in findings if f.kind == "mismatch"
+                and {roles.get(s.source) for s in f.sources} >= both]
+    stated = sorted({c.field for c in claims if c.role == "registry" and c.value is not None}
+                    & {c.field for c in claims if c.role == "publication" and c.value is not None}
+                    - {"identifiers", "title", "claim_language"})
+    if crossing:
+        f = crossing[0]
+        out.append(_item("Registries and publications agree", "contradicted",
+                         f"{len(crossing)} finding(s) between a registry and a publication: "
+                         f"{f.message}.",
+                         [f"{s.source}: “{s.quote}”" for s in f.sources if s.quote][:2]))
+    elif [f for f in stated if verdicts.get(f, "consistent") == "consistent"]:
+        agree = [f for f in stated if verdicts.get(f, "consistent") == "consistent"]
+        partly = [f"{f.replace('_', ' ')} ({verdicts[f]})" for f in stated if f not in agree]
+        quotes = []
+        for name in agree[:2]:
+            for role in ("registry", "publication"):
+                c = next(c for c in claims if c.field == name and c.role == role
+                         and c.value is not None)
+                quotes.append(_quote(c, 100))
+        out.append(_item("Registries and publications agree", "supported",
+                         "Registries and publications agree on "
+                         + ", ".join(s.replace("_", " ") for s in agree) + "."
+                         + (" Not fully compared: " + ", ".join(partly) + "." if partly else ""),
+                         quotes))
+    else:
+        out.append(_item("Registries and publications agree", "not stated",
+                         "No field is stated by both a registry and a publication.", []))
+
+    # 6. language drifting toward proof
+    over = [f for f in findings if f.rule == "overclaim"]
+    checked = sorted({c.source for c in claims if c.role != "registry"})
+    if over:
+        out.append(_item("Language stays within the evidence", "contradicted",
+                         f"{len(over)} sentence(s) claim more than the evidence shows: "
+                         f"{over[0].message}.",
+                         [f"{s.source}: “{s.quote}”" for f in over for s in f.sources][:3]))
+    elif checked:
+        out.append(_item("Language stays within the evidence", "supported",
+                         "No proof, breadth, durability or access-as-validation claim in "
+                         + ", ".join(checked) + ".", []))
+    else:
+        out.append(_item("Language stays within the evidence", "not stated",
+                         "No publication, regulator or company text among the sources.", []))
+    return out
