@@ -27,6 +27,7 @@ from auditor.outputs.terminal import (
     comparison_table,
     findings_json,
     findings_table,
+    plural,
     summary_line,
 )
 from auditor.outputs.watch import profile_line
@@ -477,7 +478,8 @@ def evidence(finding_id: str, output: str, config_path: str, db_path: str | None
     sha256) and their manifest entries."""
     config = _config(config_path)
     done = api.evidence(config, _existing_db(config_path, db_path), finding_id, output)
-    click.echo(f"{done['finding_id']}: {len(done['snapshots'])} snapshots → {done['output']}")
+    click.echo(f"{done['finding_id']}: {plural(len(done['snapshots']), 'snapshot')} → "
+               f"{done['output']}")
 
 
 if __name__ == "__main__":

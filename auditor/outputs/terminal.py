@@ -75,6 +75,11 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else textwrap.shorten(text, limit, placeholder=" …")
 
 
+def plural(n: int, word: str) -> str:
+    """'1 finding', '2 findings'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def findings_table(findings: list[Finding], new: set[str] | None = None,
                    reviews: dict[str, str] | None = None) -> str:
     """One row per finding. With `reviews` (id → review state and note, for stored findings)
@@ -94,10 +99,10 @@ def findings_table(findings: list[Finding], new: set[str] | None = None,
             row = [f.id[:8], *row[:3], f.message + (f" [{state}]" if state else ""), row[4]]
         rows.append(row)
     if reviews is not None:
-        return f"{len(findings)} findings\n" + _table(
+        return f"{plural(len(findings), 'finding')}\n" + _table(
             ["id", "severity", "field", "kind", "finding", "quotes"], rows,
             [8, 9, 22, 11, 50, 48])
-    return f"{len(findings)} findings\n" + _table(
+    return f"{plural(len(findings), 'finding')}\n" + _table(
         ["severity", "field", "kind", "finding", "quotes"], rows, [9, 22, 11, 50, 58])
 
 
