@@ -27,6 +27,7 @@ from auditor.outputs.terminal import (
     comparison_table,
     findings_json,
     findings_table,
+    paragraph,
     plural,
     summary_line,
 )
@@ -154,7 +155,7 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
                                              if c.subject == subject]))
                 profile = profile_line(db, subject)
                 if profile:
-                    click.echo(f"{subject} {profile}")
+                    click.echo(paragraph(f"{subject} {profile}"))
                 click.echo()
         shown = sorted(result.findings, key=lambda f: (f.id not in result.new,
                                                         -SEVERITY_ORDER[f.severity]))
@@ -163,7 +164,7 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
             click.echo(f"… and {len(shown) - SHOW_FINDINGS} more: `auditor findings`, "
                        "`auditor report SUBJECT` or `auditor serve` list them all")
         click.echo()
-        click.echo(summary_line(result, db))
+        click.echo(paragraph(summary_line(result, db)))
     sys.exit(1 if failing else 0)
 
 

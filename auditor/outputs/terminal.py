@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import textwrap
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +37,73 @@ def claims_json(claims: list[Claim]) -> list[dict[str, Any]]:
              "snapshot_sha256": c.snapshot_sha256} for c in claims]
 
 
-def _table(headers: list[str], rows: list[list[str]], widths: list[int]) -> str:
-    def cells(row: list[str]) -> list[list[str]]:
-        return [textwrap.wrap(str(v), w) or [""] for v, w in zip(row, widths, strict=True)]
+def cells_wide(text: str) -> int:
+    """Display cells of a text: East-Asian wide and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """Lines of at most `width` display cells, broken at spaces where there are any (Japanese
+    has none: it is broken between characters), never leaving a line wider than `width`."""
+    lines: list[str] = []
+    for word_run in textwrap.wrap(" ".join(str(text).split()), max(width, 1),
+                                  break_long_words=True, break_on_hyphens=True) or [""]:
+        line = ""
+        for ch in word_run:
+            if cells_wide(line + ch) > width:
+                lines.append(line.rstrip())
+                line = ch.lstrip()
+            else:
+                line += ch
+        lines.append(line)
+    return lines or [""]
+
+
+def terminal_width(default: int = 160) -> int:
+    """The terminal's width (COLUMNS wins, as for every program); `default` when not a TTY."""
+    return shutil.get_terminal_size((default, 24)).columns
+
+
+def fit(widths: list[int], total: int | None = None) -> list[int]:
+    """Column widths scaled to the terminal: the last (widest) columns give way first, none
+    below 8 cells; two cells of gap between columns."""
+    total = total or terminal_width()
+    widths = list(widths)
+    room = total - 2 * (len(widths) - 1)
+    while sum(widths) > room:
+        i = max(range(len(widths)), key=lambda k: widths[k])
+        if widths[i] <= 8:
+            break
+        widths[i] -= 1
+    return widths
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - cells_wide(text))
+
+
+def _table(headers: list[str], rows: list[list[str]], widths: list[int]) -> str:
+    widths = fit(widths)
+
+    def cells(row: list[str]) -> list[list[str]]:
+        return [wrap_cells(str(v), w) for v, w in zip(row, widths, strict=True)]
+
+    lines = ["  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
     for row in rows:
         wrapped = cells(row)
         for i in range(max(len(c) for c in wrapped)):
-            lines.append("  ".join((c[i] if i < len(c) else "").ljust(w)
+            lines.append("  ".join(_pad(c[i] if i < len(c) else "", w)
                                    for c, w in zip(wrapped, widths, strict=True)).rstrip())
     return "\n".join(lines)
+
+
+def paragraph(text: str) -> str:
+    """A line of prose wrapped to the terminal's width (a TTY, or COLUMNS set); one line when
+    the output goes to a file or a pipe, so scripts can grep it."""
+    if not (sys.stdout.isatty() or os.environ.get("COLUMNS")):
+        return text
+    return "\n".join(wrap_cells(text, terminal_width()))
 
 
 def comparison_table(comparisons: list[Any]) -> str:
