@@ -252,7 +252,9 @@ def history(subject: str, config_path: str, db_path: str | None, as_json: bool) 
     path = db_path or _config(config_path).database_path
     if not Path(path).exists():
         raise AuditorError(f"{path}: no audit database yet; run `auditor audit` first")
-    rows = store.history(store.open_db(path), subject)
+    db = store.open_db(path)
+    store.subject_row(db, subject)  # an unknown subject is an error (exit 2), as for `report`
+    rows = store.history(db, subject)
     if as_json:
         click.echo(json.dumps({"subject": subject, "events": rows}, indent=2,
                               ensure_ascii=False))

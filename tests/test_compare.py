@@ -83,3 +83,12 @@ def test_compare_one_file_shows_what_that_source_says(run_cli):
     assert any(line.startswith("enrollment (planned)") and "7 participants" in line
                for line in lines)
     assert "quote" in lines[1] and "where" in lines[1]
+
+
+def test_an_unknown_subject_is_an_error_for_history_as_for_report(dossier, run_cli):
+    assert dossier.audit("-q").exit_code in (0, 1)
+    for command in ("history", "report"):
+        result = run_cli(command, "nosuch", "--config", str(dossier.config), "--db",
+                         str(dossier.db))
+        assert result.exit_code == 2, (command, result.output)
+        assert "no audited subject 'nosuch'" in result.output and "amchepry" in result.output
