@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from auditor import sources
 from auditor.errors import AuditorError
-from auditor.read import prose, values
+from auditor.read import outcomes, prose, values
 from auditor.read.documents import Document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +93,7 @@ def test_a_reader_is_never_locked_out_during_an_audit(big_dossier):
 VALUE_PARSERS = [values.parse_number, values.parse_int, values.parse_duration_months,
                  values.parse_date, values.parse_money, values.normalize_status,
                  values.parse_phase, values.design_tags, values.find_ids, values.normalize_id,
-                 values.normalize_outcome, values.kanji_to_int]
+                 outcomes.outcome_key, outcomes.time_points, values.kanji_to_int]
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=200) | st.sampled_from(
     ["７例", "二十四か月", "令和99年13月40日", "55,306,737円", "Phase IV/0", "NCT1234",
      "１２バイアル", "10.1038/", "R0.0.0", "", "年月日", "999999999999999999999 months"])

@@ -375,20 +375,6 @@ def normalize_id(ident: str) -> str:
     return s
 
 
-# --- outcomes -------------------------------------------------------------------------------
-
-_TIMEFRAME = re.compile(
-    r"\b(?:at|over|for|up to|through|during|after)?\s*\d+\s*(?:years?|months?|weeks?|days?)"
-    r"(?:\s*(?:after|post)[- ]?\w+)?|\d+\s*(?:か月|ヶ月|カ月|週|年)間?(?:後)?", re.IGNORECASE)
-
-
-def normalize_outcome(text: str) -> str:
-    """Outcome text for fuzzy matching: folded, lower-case, time frames and punctuation gone."""
-    t = _TIMEFRAME.sub(" ", fold(text).lower())
-    t = re.sub(r"[^\w\s]", " ", t)
-    return squash(t)
-
-
 # --- regulatory vocabulary ------------------------------------------------------------------
 
 #: Approval tags and the words that signal them (English and Japanese).
