@@ -58,6 +58,7 @@ class Route:
     last_modified: str | None = None
     size: int = 0  # for oversize faults
     interval: float = 0.0  # pause between 64 KiB pieces of an oversize body (a slow drip)
+    gather: int = 0  # hold each answer until this many requests are in flight (at most 5 s)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -83,7 +84,9 @@ class FaultServer(ThreadingHTTPServer):
         self.host = host
         self.routes: dict[str, Route] = {}
         self.hits: dict[str, list[Hit]] = {}
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests answered at once: concurrency, not timing
         self.thread = threading.Thread(target=self.serve_forever, args=(0.02,),
                                        name="faultserver", daemon=True)
 
@@ -154,10 +157,23 @@ class _Handler(BaseHTTPRequestHandler):
             hits = self.server.hits.setdefault(path, [])
             hits.append(hit)
             n = len(hits)
+            self.server.in_flight += 1
+            self.server.max_in_flight = max(self.server.max_in_flight, self.server.in_flight)
+            self.server.lock.notify_all()
+        try:
+            self._answer(hit, path, n)
+        finally:
+            with self.server.lock:
+                self.server.in_flight -= 1
+
+    def _answer(self, hit: Hit, path: str, n: int) -> None:
         route = self.server.route(path, hit.query)
         if route is None:
             self._send(hit, 404, b"not found", "text/plain")
             return
+        if route.gather:
+            with self.server.lock:
+                self.server.lock.wait_for(lambda: self.server.in_flight >= route.gather, 5.0)
         if route.latency:
             time.sleep(route.latency)
         faulty = route.fault and (route.times is None or n <= route.times)
