@@ -198,7 +198,7 @@ def test_a_slow_header_server_is_abandoned_at_the_total_deadline(fault_server):
     with make_client(settings) as client, pytest.raises(FetchError) as e:
         client.get(url, source="slow")
     elapsed = time.monotonic() - start
-    assert elapsed < settings.total_timeout + 5.0, elapsed  # not the server's minutes
+    assert elapsed < settings.total_timeout + 1.0, elapsed
     assert elapsed >= settings.total_timeout - 0.1
     assert "timed out after 1.5s (total deadline)" in str(e.value)
 
