@@ -20,10 +20,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CTGOV = json.loads((ROOT / "tests/inputs/ctgov/full-study.json").read_text())
-CROSSREF = json.loads((ROOT / "fixtures/amchepry/crossref-10.1038_s41586-025-08700-0.json")
+CROSSREF = json.loads((ROOT / "auditor/demo/amchepry/crossref-10.1038_s41586-025-08700-0.json")
                       .read_text())
-PUBMED = (ROOT / "fixtures/amchepry/pubmed-40240591.xml").read_text()
-PAGE = (ROOT / "fixtures/amchepry/sumitomo-pipeline.html").read_text()
+PUBMED = (ROOT / "auditor/demo/amchepry/pubmed-40240591.xml").read_text()
+PAGE = (ROOT / "auditor/demo/amchepry/sumitomo-pipeline.html").read_text()
 
 OUTCOMES = ["Incidence of adverse events", "Change in MDS-UPDRS part III OFF score",
             "Change in HbA1c", "Overall survival", "Progression-free survival",

@@ -15,12 +15,14 @@ from click.testing import CliRunner, Result
 from auditor.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures"
+FIXTURES = ROOT / "fixtures"  # test-only records (bluerock)
+#: The bundled demo's snapshot folder (package data): amchepry/ holds the Amchepry dossier.
+DEMO = ROOT / "auditor" / "demo"
 
 
 @dataclass
 class Dossier:
-    """A temporary project folder: config.toml, fixtures/ and the audit.db path."""
+    """A temporary project folder: config.toml, snapshots/amchepry/ and the audit.db path."""
 
     root: Path
 
@@ -32,8 +34,12 @@ class Dossier:
     def db(self) -> Path:
         return self.root / "audit.db"
 
+    @property
+    def snapshots(self) -> Path:
+        return self.root / "snapshots"
+
     def snapshot(self, name: str) -> Path:
-        return self.root / "fixtures" / "amchepry" / name
+        return self.snapshots / "amchepry" / name
 
     def edit(self, name: str, old: str, new: str, encoding: str = "utf-8") -> None:
         """Plant a discrepancy: replace text in a snapshot (which must contain it)."""
@@ -51,8 +57,11 @@ class Dossier:
 
 @pytest.fixture
 def dossier(tmp_path: Path) -> Dossier:
-    shutil.copytree(FIXTURES, tmp_path / "fixtures")
-    shutil.copy(ROOT / "config.toml", tmp_path / "config.toml")
+    shutil.copytree(DEMO / "amchepry", tmp_path / "snapshots" / "amchepry")
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    assert 'snapshots = "auditor/demo"' in text
+    (tmp_path / "config.toml").write_text(
+        text.replace('snapshots = "auditor/demo"', 'snapshots = "snapshots"'), encoding="utf-8")
     return Dossier(tmp_path)
 
 

@@ -24,7 +24,8 @@ import pytest
 
 from auditor.config import FetchSettings
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"  # test-only records (bluerock)
+DEMO = Path(__file__).resolve().parent.parent / "auditor" / "demo"  # amchepry/: the demo dossier
 EMAIL = "auditor@example.org"
 API_KEY = "SECRETKEY123"
 
@@ -108,8 +109,10 @@ class FaultServer(ThreadingHTTPServer):
         return self.url(path)
 
     def add_fixture(self, path: str, relative: str, **options: object) -> str:
-        """Serve a recorded file from fixtures/ byte for byte."""
-        return self.add(path, (FIXTURES / relative).read_bytes(), **options)
+        """Serve a recorded file (under the demo's snapshot folder, else fixtures/) byte for
+        byte."""
+        root = DEMO if (DEMO / relative).exists() else FIXTURES
+        return self.add(path, (root / relative).read_bytes(), **options)
 
     def count(self, path: str) -> int:
         """Requests received for a path (any query)."""

@@ -28,12 +28,12 @@ from auditor.models import SourceRef, Subject
 from auditor.read.documents import Document
 
 pytest.register_assert_rewrite("faultserver")
-from faultserver import FIXTURES, HostMap, fast_settings  # noqa: E402
+from faultserver import DEMO, HostMap, fast_settings  # noqa: E402
 from test_mhlw_pdf import NOTICE, make_pdf  # noqa: E402
 
 pytest_plugins = ["faultserver"]
 
-XLSX = (FIXTURES / "amchepry" / "mhlw-price-listing-20260519.xlsx").read_bytes()
+XLSX = (DEMO / "amchepry" / "mhlw-price-listing-20260519.xlsx").read_bytes()
 PDF = make_pdf([NOTICE])
 PAGE_URL = "https://www.mhlw.go.jp/topics/2026/05/tp20260519-01.html"
 INDEX = """<html><head><meta charset="Shift_JIS"><title>薬価基準の一部改正</title></head><body>

@@ -32,7 +32,7 @@ def test_audit_with_fetch_reports_the_failing_source_and_keeps_its_snapshot(doss
     assert down["sources"][0]["quote"].startswith("last good snapshot")
     assert db["sources"].get("pubmed")["failing_since"]
     assert db["sources"].get("crossref")["failing_since"] is None
-    manifest = (dossier.root / "fixtures/amchepry/manifest.json").read_text()
+    manifest = (dossier.snapshot("manifest.json")).read_text()
     assert '"provenance": "fetched"' in manifest
     fetched = claims_of(dossier.db, "crossref")
     assert dossier.audit("-q").exit_code == 1

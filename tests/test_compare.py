@@ -74,9 +74,9 @@ def test_compare_detects_formats_and_refuses_unknown_ones(run_cli, tmp_path):
 
 
 def test_compare_one_file_shows_what_that_source_says(run_cli):
-    from conftest import FIXTURES
+    from conftest import DEMO
 
-    result = run_cli("compare", str(FIXTURES / "amchepry" / "jrct-jRCT2090220384-en.html"))
+    result = run_cli("compare", str(DEMO / "amchepry" / "jrct-jRCT2090220384-en.html"))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("jrct-jRCT2090220384-en (jrct, registry): what it says")

@@ -18,7 +18,7 @@ def test_the_bundled_config_names_every_amchepry_source():
     assert {s.kind for s in config.sources} == {"jrct", "crossref", "pubmed", "mhlw",
                                                 "mhlw_excel", "pmda", "page"}
     assert all(s.subject == "amchepry" for s in config.sources)
-    assert config.snapshot_dir == ROOT / "fixtures"
+    assert config.snapshot_dir == ROOT / "auditor" / "demo"
     assert config.database_path == ROOT / "audit.db"
 
 

@@ -12,7 +12,7 @@ from auditor.read.documents import Document
 from auditor.sources import crossref
 
 ROOT = Path(__file__).parent.parent
-AMCHEPRY = ROOT / "fixtures/amchepry/crossref-10.1038_s41586-025-08700-0.json"
+AMCHEPRY = ROOT / "auditor/demo/amchepry/crossref-10.1038_s41586-025-08700-0.json"
 BLUEROCK = ROOT / "fixtures/bluerock/crossref-10.1038_s41586-025-08845-y.json"
 INPUTS = Path(__file__).parent / "inputs/crossref"
 PAPER = "DOI:10.1038/s41586-025-08700-0"
@@ -117,7 +117,7 @@ def test_bad_documents_raise_parse_error_naming_the_source(body, message):
 
 @pytest.mark.parametrize("path, expected", [
     (AMCHEPRY, True),
-    (ROOT / "fixtures/amchepry/europepmc-40240591.json", False),
+    (ROOT / "auditor/demo/amchepry/europepmc-40240591.json", False),
 ])
 def test_detect(path, expected):
     assert crossref.detect(doc(path)) is expected

@@ -141,7 +141,7 @@ def test_studies_of_a_single_study_is_an_error():
 @pytest.mark.parametrize("path, expected", [
     (FIXTURE, True),
     (INPUTS / "search-page.json", True),
-    (ROOT / "fixtures/amchepry/europepmc-40240591.json", False),
+    (ROOT / "auditor/demo/amchepry/europepmc-40240591.json", False),
 ])
 def test_detect(path, expected):
     assert ctgov.detect(doc(path)) is expected

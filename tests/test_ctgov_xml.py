@@ -182,8 +182,8 @@ def test_bad_documents_raise_parse_error_naming_the_source(name, message):
 
 
 @pytest.mark.parametrize("path", [
-    ROOT / "fixtures" / "amchepry" / "pubmed-40240591.xml",
-    ROOT / "fixtures" / "amchepry" / "ictrp-jRCT2090220384.xml",
+    ROOT / "auditor" / "demo" / "amchepry" / "pubmed-40240591.xml",
+    ROOT / "auditor" / "demo" / "amchepry" / "ictrp-jRCT2090220384.xml",
     ROOT / "fixtures" / "bluerock" / "ctgov-NCT04802733.json",
 ])
 def test_other_formats_are_not_detected(path):

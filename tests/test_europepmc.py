@@ -11,7 +11,7 @@ from auditor.read.documents import Document
 from auditor.sources import europepmc
 
 ROOT = Path(__file__).parent.parent
-FIXTURE = ROOT / "fixtures/amchepry/europepmc-40240591.json"
+FIXTURE = ROOT / "auditor/demo/amchepry/europepmc-40240591.json"
 INPUTS = Path(__file__).parent / "inputs/europepmc"
 R = "$.resultList.result[0]"
 
@@ -124,7 +124,7 @@ def test_bad_documents_raise_parse_error_naming_the_source(body, message):
 
 @pytest.mark.parametrize("path, expected", [
     (FIXTURE, True),
-    (ROOT / "fixtures/amchepry/crossref-10.1038_s41586-025-08700-0.json", False),
+    (ROOT / "auditor/demo/amchepry/crossref-10.1038_s41586-025-08700-0.json", False),
     (ROOT / "fixtures/bluerock/ctgov-NCT04802733.json", False),
 ])
 def test_detect(path, expected):

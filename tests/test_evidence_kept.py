@@ -71,7 +71,7 @@ def test_two_fetches_of_changed_bytes_keep_both_versions(tmp_path, fault_server)
 
 
 def test_every_sha256_the_database_cites_resolves_to_its_bytes(dossier):
-    before = sorted((dossier.root / "fixtures").rglob(".versions*"))
+    before = sorted((dossier.snapshots).rglob(".versions*"))
     dossier.audit("-q")
     # the evidence changes twice by hand (as a re-fetch would): the old bytes stay cited
     dossier.edit(CROSSREF, "Seven patients", "Eight patients")
@@ -86,17 +86,17 @@ def test_every_sha256_the_database_cites_resolves_to_its_bytes(dossier):
     assert len({r["sha256"] for r in cited}) > 10  # both versions of two sources
     for row in cited:
         assert row["path"], f"{row['sha256']} ({row['place']}) has no snapshots row"
-        body = snapshots.resolve(dossier.root / "fixtures", row["path"], row["sha256"],
+        body = snapshots.resolve(dossier.snapshots, row["path"], row["sha256"],
                                  (snapshots.versions_for(dossier.db),))
         assert sha(body) == row["sha256"]
     # the claims of the replaced crossref version still point at bytes saying "Seven"
     [old] = [r for r in db.query("select distinct snapshot_sha256 as s from claims where "
                                  "source = 'crossref' and quote like 'Seven patients%'")]
-    body = snapshots.resolve(dossier.root / "fixtures", f"amchepry/{CROSSREF}", old["s"],
+    body = snapshots.resolve(dossier.snapshots, f"amchepry/{CROSSREF}", old["s"],
                              (snapshots.versions_for(dossier.db),))
     # audits keep what they cite beside the database, never inside the snapshot folder
     assert (dossier.root / "audit.versions").is_dir()
-    assert sorted((dossier.root / "fixtures").rglob(".versions*")) == before
+    assert sorted((dossier.snapshots).rglob(".versions*")) == before
     assert b"Seven patients" in body
 
 
@@ -140,7 +140,7 @@ def test_evidence_errors_say_what_went_wrong(dossier, tmp_path):
     rows = store.findings(store.open_db(dossier.db), status="open")
     [finding] = [f for f in rows if f["rule"] == "analysed_fewer_than_enrolled"]
     for store_of_versions in (snapshots.versions_for(dossier.db),
-                              dossier.root / "fixtures" / ".versions"):
+                              dossier.snapshots / ".versions"):
         for p in store_of_versions.glob("*.json"):
             p.unlink()
     dossier.edit(CROSSREF, "Seven patients", "Eight patients")

@@ -26,7 +26,7 @@ from auditor.errors import ConfigError
 from auditor.models import SourceRef, Subject
 
 pytest.register_assert_rewrite("faultserver")  # before the import, so pytest_plugins can load it
-from faultserver import API_KEY, EMAIL, FIXTURES, HostMap, fast_settings  # noqa: E402
+from faultserver import API_KEY, DEMO, EMAIL, HostMap, fast_settings  # noqa: E402
 
 pytest_plugins = ["faultserver"]  # the fault_server fixture
 
@@ -34,7 +34,7 @@ NCT = "NCT04802733"
 CTGOV_PATH = f"/api/v2/studies/{NCT}"
 CTGOV_BODY = json.dumps({"protocolSection": {"identificationModule": {"nctId": NCT}}}).encode()
 EFETCH_PATH = "/entrez/eutils/efetch.fcgi"
-PUBMED_FIXTURE = FIXTURES / "amchepry" / "pubmed-40240591.xml"
+PUBMED_FIXTURE = DEMO / "amchepry" / "pubmed-40240591.xml"
 PUBMED_BODY = (PUBMED_FIXTURE.read_bytes() if PUBMED_FIXTURE.exists()
                else b"<PubmedArticleSet><PubmedArticle/></PubmedArticleSet>")
 
@@ -219,7 +219,7 @@ def test_a_reconstructed_snapshot_sends_no_validators(tmp_path, fault_server):
 # --- what is stored --------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", sorted(
-    p for p in (FIXTURES / "amchepry").glob("*") if p.name != "manifest.json"))
+    p for p in (DEMO / "amchepry").glob("*") if p.name != "manifest.json"))
 def test_fetched_snapshot_loads_back_byte_identical(tmp_path, fault_server, path):
     media_type = {".json": "application/json", ".xml": "text/xml; charset=UTF-8"}.get(
         path.suffix, "text/html; charset=Shift_JIS")

@@ -20,7 +20,7 @@ from auditor.errors import ParseError
 from auditor.read.documents import Document
 
 ROOT = Path(__file__).resolve().parent.parent
-BUNDLED = ROOT / "fixtures" / "amchepry"
+BUNDLED = ROOT / "auditor" / "demo" / "amchepry"
 #: Examples per kind: with 14 kinds the whole file stays well under a minute.
 EXAMPLES = 40
 BUDGET_S = 60.0

@@ -16,7 +16,7 @@ from auditor.config import FetchSettings
 from auditor.errors import ConfigError, FetchError
 
 pytest.register_assert_rewrite("faultserver")  # before the import, so pytest_plugins can load it
-from faultserver import API_KEY, EMAIL, FIXTURES, HostMap, fast_settings  # noqa: E402
+from faultserver import API_KEY, DEMO, EMAIL, FIXTURES, HostMap, fast_settings  # noqa: E402
 
 pytest_plugins = ["faultserver"]  # the fault_server fixture
 
@@ -220,8 +220,9 @@ SJIS_PAGE = ("<html><body><table><tr><th>目標症例数</th><td>７例</td></tr
 BODIES = {"sjis-declared-utf8.html": (SJIS_PAGE, "text/html; charset=UTF-8"),
           "utf8.json": ('{"title": "パーキンソン病"}'.encode(), "application/json"),
           "binary.bin": (bytes(range(256)) * 4, "application/octet-stream")}
-BODIES.update({str(p.relative_to(FIXTURES)): (p.read_bytes(), "application/octet-stream")
-               for p in sorted(FIXTURES.rglob("*")) if p.is_file() and p.stat().st_size < 10_000
+BODIES.update({str(p.relative_to(root)): (p.read_bytes(), "application/octet-stream")
+               for root in (DEMO, FIXTURES)
+               for p in sorted(root.rglob("*")) if p.is_file() and p.stat().st_size < 10_000
                and p.name != "manifest.json"})
 
 

@@ -13,7 +13,7 @@ from auditor.snapshots import sha256
 from auditor.sources import detect, ictrp, jrct, role_of
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures" / "amchepry"
+FIXTURES = ROOT / "auditor" / "demo" / "amchepry"
 INPUTS = ROOT / "tests" / "inputs" / "ictrp"
 FIXTURE = FIXTURES / "ictrp-jRCT2090220384.xml"
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from auditor import api
 from auditor.cli import INTERNAL_ERROR, cli
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "amchepry"
+FIXTURES = Path(__file__).resolve().parent.parent / "auditor" / "demo" / "amchepry"
 JRCT = str(FIXTURES / "jrct-jRCT2090220384-en.html")
 
 

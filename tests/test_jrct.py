@@ -15,7 +15,7 @@ from auditor.snapshots import sha256
 from auditor.sources import detect, jrct, role_of
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures" / "amchepry"
+FIXTURES = ROOT / "auditor" / "demo" / "amchepry"
 INPUTS = ROOT / "tests" / "inputs" / "jrct"
 JA = FIXTURES / "jrct-jRCT2090220384-ja.html"
 EN = FIXTURES / "jrct-jRCT2090220384-en.html"

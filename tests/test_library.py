@@ -48,10 +48,10 @@ def test_an_audit_with_fetch_through_the_library_alone(dossier, fault_server):
 
 
 def test_compare_two_files_without_a_database(tmp_path):
-    from conftest import FIXTURES
+    from conftest import DEMO
 
-    result = auditor.compare(FIXTURES / "amchepry/crossref-10.1038_s41586-025-08700-0.json",
-                             f"pubmed:{FIXTURES / 'amchepry/pubmed-40240591.xml'}")
+    result = auditor.compare(DEMO / "amchepry/crossref-10.1038_s41586-025-08700-0.json",
+                             f"pubmed:{DEMO / 'amchepry/pubmed-40240591.xml'}")
     fields = {c.field: c.verdict for c in result.comparisons}
     assert fields["enrollment"] == "consistent"
     assert {c.source for c in result.claims} == {"crossref-10.1038_s41586-025-08700-0",
@@ -70,11 +70,11 @@ def test_a_source_given_only_by_kind_and_identifier_is_fetched_and_audited(tmp_p
                                                                            fault_server):
     """No snapshot path in the config: fetch saves it under the snapshot folder, the audit
     reads it back from there."""
-    from conftest import FIXTURES
+    from conftest import DEMO
 
     s = fault_server
     s.add("/works/10.1038/s41586-025-08700-0",
-          (FIXTURES / "amchepry/crossref-10.1038_s41586-025-08700-0.json").read_bytes())
+          (DEMO / "amchepry/crossref-10.1038_s41586-025-08700-0.json").read_bytes())
     config = tmp_path / "config.toml"
     config.write_text(f"""
 [auditor]

@@ -12,7 +12,7 @@ from auditor.read.documents import Document
 from auditor.sources import mhlw
 
 ROOT = Path(__file__).parent.parent
-FIXTURES = ROOT / "fixtures" / "amchepry"
+FIXTURES = ROOT / "auditor" / "demo" / "amchepry"
 INPUTS = ROOT / "tests" / "inputs" / "mhlw"
 PRICE = FIXTURES / "mhlw-price-listing-20260519.html"
 NOTICE = FIXTURES / "mhlw-insurance-notice-20260519.html"

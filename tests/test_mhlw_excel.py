@@ -16,7 +16,7 @@ from auditor.read.documents import Document
 from auditor.sources import detect, mhlw
 from auditor.sources.mhlw import excel as mhlw_excel
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "amchepry"
+FIXTURES = Path(__file__).parent.parent / "auditor" / "demo" / "amchepry"
 XLSX = FIXTURES / "mhlw-price-listing-20260519.xlsx"
 AMCHEPRY = {"amount": 55306737, "currency": "JPY", "pack": "18 vials",
             "effective_date": "2026-05-20"}

@@ -17,7 +17,7 @@ from auditor.read.documents import Document
 from auditor.sources import detect, mhlw
 from auditor.sources.mhlw import pdf as mhlw_pdf
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "amchepry"
+FIXTURES = Path(__file__).parent.parent / "auditor" / "demo" / "amchepry"
 AMCHEPRY = {"amount": 55306737, "currency": "JPY", "pack": "18 vials",
             "effective_date": "2026-05-20"}
 #: The notice of the listing amendment, as its PDF shows it (cells separated by '|').

@@ -11,7 +11,7 @@ from auditor.read.documents import Document
 from auditor.sources import page
 
 ROOT = Path(__file__).parent.parent
-FIXTURES = ROOT / "fixtures" / "amchepry"
+FIXTURES = ROOT / "auditor" / "demo" / "amchepry"
 INPUTS = ROOT / "tests" / "inputs" / "page"
 PIPELINE = FIXTURES / "sumitomo-pipeline.html"
 RELEASE = FIXTURES / "sumitomo-press-release-approval.html"

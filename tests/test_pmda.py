@@ -11,7 +11,7 @@ from auditor.read.documents import Document
 from auditor.sources import pmda
 
 ROOT = Path(__file__).parent.parent
-FIXTURE = ROOT / "fixtures" / "amchepry" / "pmda-approval-raguneprocel.html"
+FIXTURE = ROOT / "auditor" / "demo" / "amchepry" / "pmda-approval-raguneprocel.html"
 INPUTS = ROOT / "tests" / "inputs" / "pmda"
 
 
@@ -73,7 +73,7 @@ def test_page_without_approval_fields_is_an_error_naming_the_source():
 @pytest.mark.parametrize("path, url, expected", [
     (FIXTURE, "", True),
     (INPUTS / "approval-en.html", "https://www.pmda.go.jp/english/x.html", True),
-    (ROOT / "fixtures" / "amchepry" / "sumitomo-pipeline.html", "", False),
+    (ROOT / "auditor" / "demo" / "amchepry" / "sumitomo-pipeline.html", "", False),
 ])
 def test_detect(path, url, expected):
     assert pmda.detect(Document(path.read_bytes(), None, url=url, source=path.name)) is expected

@@ -10,7 +10,7 @@ from auditor.read.documents import Document
 from auditor.sources import pubmed
 
 ROOT = Path(__file__).parent.parent
-FIXTURE = ROOT / "fixtures/amchepry/pubmed-40240591.xml"
+FIXTURE = ROOT / "auditor/demo/amchepry/pubmed-40240591.xml"
 INPUTS = Path(__file__).parent / "inputs/pubmed"
 ABSTRACT = "PubmedArticle/MedlineCitation/Article/Abstract/AbstractText"
 TYPES = "PubmedArticle/MedlineCitation/Article/PublicationTypeList/PublicationType"
@@ -204,7 +204,7 @@ def test_bad_documents_raise_parse_error_naming_the_source(body, message):
 
 @pytest.mark.parametrize("path, expected", [
     (FIXTURE, True),
-    (ROOT / "fixtures/amchepry/europepmc-40240591.json", False),
+    (ROOT / "auditor/demo/amchepry/europepmc-40240591.json", False),
 ])
 def test_detect(path, expected):
     assert pubmed.detect(doc(path)) is expected

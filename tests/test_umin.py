@@ -172,7 +172,7 @@ def test_umin_status_words(text, status):
 
 @pytest.mark.parametrize(("path", "kind"), [
     (DETAIL, "umin"), (SEARCH, "umin"), (JRCT, "jrct"),
-    (ROOT / "fixtures" / "amchepry" / "jrct-jRCT2090220384-ja.html", "jrct"),
+    (ROOT / "auditor" / "demo" / "amchepry" / "jrct-jRCT2090220384-ja.html", "jrct"),
 ])
 def test_detect_tells_umin_from_jrct(path, kind):
     assert detect(doc(path)) == kind

@@ -74,11 +74,11 @@ def test_a_cross_registration_links_two_records_of_one_trial():
 def test_the_real_leukaemia_jrct_page_and_the_parkinson_page_are_different_trials(run_cli):
     """jRCTs051180190 (AML-SCT15, real page) compared with our jRCT2090220384 page: one
     different_trial finding naming both, and no field called consistent."""
-    from conftest import FIXTURES, ROOT
+    from conftest import DEMO, ROOT
 
     real = ROOT / "tests/real/jrct/nnh__research_management/jrct_jRCTs051180190.html"
     result = run_cli("compare", "--json", f"jrct:{real}",
-                     str(FIXTURES / "amchepry" / "jrct-jRCT2090220384-ja.html"))
+                     str(DEMO / "amchepry" / "jrct-jRCT2090220384-ja.html"))
     import json
 
     data = json.loads(result.output)

@@ -23,7 +23,7 @@ def rows(db: sqlite_utils.Database, view: str, where: str = "1", params: tuple =
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     """The project's config over a private copy of the fixtures, so a test may edit them."""
-    shutil.copytree(ROOT / "fixtures", tmp_path / "fixtures")
+    shutil.copytree(ROOT / "auditor" / "demo", tmp_path / "auditor" / "demo")
     config = load_config(ROOT / "config.toml")
     return config.model_copy(update={"path": tmp_path / "config.toml"})
 
@@ -92,7 +92,7 @@ def test_registry_vs_publication(db: sqlite_utils.Database, field: str, sides: s
 
 def test_registry_vs_publication_reads_only_current_snapshots(
         tmp_path: Path, config: Config, db: sqlite_utils.Database) -> None:
-    page = tmp_path / "fixtures/amchepry/jrct-jRCT2090220384-en.html"
+    page = tmp_path / "auditor/demo/amchepry/jrct-jRCT2090220384-en.html"
     html = page.read_text(encoding="utf-8")
     old = "<th class=\"w-25\">Target Sample Size</th><td>7</td>"
     assert old in html
