@@ -9,6 +9,8 @@ the sources named in its findings); nothing is judged again here.
 from __future__ import annotations
 
 import json
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -42,6 +44,15 @@ def stale_views(db: sqlite_utils.Database) -> list[str]:
     stored = {r[0]: r[1] for r in db.execute(
         "select name, sql from sqlite_master where type = 'view'")}
     return [name for name, sql in VIEWS.items() if stored.get(name) != _statement(name, sql)]
+
+
+def stale_views_of(path: str | Path) -> list[str]:
+    """`stale_views` of a database file, opened read-only (mode=ro): nothing is written."""
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return stale_views(sqlite_utils.Database(conn))
+    finally:
+        conn.close()
 
 
 def _json(text: str | None) -> Any:

@@ -27,12 +27,17 @@ from auditor.models import SEVERITY_ORDER
 from auditor.outputs.datasette_plugin.links import human_url, label, record_links
 from auditor.outputs.datasette_plugin.timeline import timeline_svg
 from auditor.store import pages
+from auditor.store.reviews import OPEN
 from auditor.store.views import METADATA_DATABASE, METADATA_PATH
 
 #: The name Datasette gives this plugin's static folder (the distribution's name).
 PLUGIN = "auditor"
 PAGE_SIZE = 50
 STATUSES = ("open", "confirmed", "contested", "dismissed", "resolved", "all")
+#: Columns holding a value as JSON, shown as text (the JSON stays in the cell's title).
+JSON_VALUE_COLUMNS = {"open_findings": ("value_a", "value_b"),
+                      "finding_sources": ("value",), "finding_quotes": ("value",),
+                      "claims": ("value",), "current_claims": ("value",)}
 URL_COLUMNS = {"url", "url_a", "url_b", "registry_url", "publication_url", "final_url"}
 
 
@@ -106,8 +111,7 @@ def extra_template_vars(template: str, datasette: Any) -> dict[str, Any] | Calla
                 pages.status_counts(sqlite_utils.Database(conn)),
                 pages.subjects_list(sqlite_utils.Database(conn))))
             out.append({"name": name, "counts": counts, "subjects": subjects,
-                        "open": sum(counts.get(s, 0) for s in ("open", "confirmed",
-                                                               "contested"))})
+                        "open": sum(counts.get(s, 0) for s in OPEN)})
         return {"auditor_overview": out}
     return overview
 
@@ -124,6 +128,12 @@ def render_cell(value: Any, column: str, table: str | None, database: str,
                       f"{escape(value)}</a>")
     if column in URL_COLUMNS and isinstance(value, str) and value.startswith("http"):
         return link(value)
+    if column in JSON_VALUE_COLUMNS.get(table, ()) and isinstance(value, str):
+        try:
+            return Markup(f'<span title="{escape(value)}">{escape(value_text(json.loads(value)))}'
+                          "</span>")
+        except ValueError:
+            return None
     return None
 
 
@@ -208,6 +218,9 @@ async def findings_page(datasette: Any, request: Any) -> Response:
         sqlite_utils.Database(conn), status=status, subject=subject, severity=severity,
         limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE))
     counts = await db.execute_fn(lambda conn: pages.status_counts(sqlite_utils.Database(conn)))
+    # What each status link lists: "open" is every current finding not dismissed.
+    counts = {**counts, "open": sum(counts.get(s, 0) for s in OPEN),
+              "all": sum(counts.values())}
 
     def with_args(**changes: Any) -> str:
         args = {"status": status, "severity": severity, "subject": subject, **changes}
@@ -218,7 +231,7 @@ async def findings_page(datasette: Any, request: Any) -> Response:
         "database": name, "findings": rows, "total": total, "status": status,
         "severity": severity, "subject": subject, "counts": counts, "page": page,
         "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), "with_args": with_args,
-        "statuses": STATUSES, "severities": sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.get,
+        "statuses": STATUSES, "severities": sorted(SEVERITY_ORDER, key=lambda s: SEVERITY_ORDER[s],
                                                    reverse=True)})
 
 
@@ -241,7 +254,7 @@ async def subject_page(datasette: Any, request: Any) -> Response:
         sqlite_utils.Database(conn), subject))
     if page is None:
         raise NotFound(f"no audited subject {subject!r} in {name}")
-    current = [f for f in page["findings"] if f["status"] in ("open", "confirmed", "contested")]
+    current = [f for f in page["findings"] if f["status"] in OPEN]
     return await _render(datasette, request, "auditor_subject.html", {
         "database": name, "s": page, "current": current,
         "others": [f for f in page["findings"] if f not in current],
