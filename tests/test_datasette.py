@@ -409,3 +409,24 @@ def test_source_urls_become_the_pages_people_read(url: str, page: str) -> None:
     from auditor.outputs.datasette_plugin.links import human_url
 
     assert human_url(url) == page
+
+
+def test_a_findings_row_in_datasette_leads_to_the_findings_own_page(
+        plain: tuple[str, Path]) -> None:
+    base, db = plain
+    finding = first_finding(db)
+    page = html(base, f"/audit/findings/{finding['id']}")
+    assert page.select_one(".auditor-tocards a")["href"] == f"/audit/-/findings/{finding['id']}"
+
+
+def test_the_wheel_ships_the_plugins_templates_and_static_files() -> None:
+    import fnmatch
+    import tomllib
+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["auditor"]
+    plugin = ROOT / "auditor" / "outputs" / "datasette_plugin"
+    files = [p.relative_to(ROOT / "auditor").as_posix() for folder in ("templates", "static")
+             for p in (plugin / folder).iterdir()]
+    assert len(files) >= 8
+    assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []

@@ -202,8 +202,8 @@ def _matrix(sources: list[dict[str, Any]], claims: list[dict[str, Any]],
             continue
         for s in f["sources"]:
             flagged.setdefault((f["field"], s["source"]), f)
-    fields = sorted({c["field"] for c in claims} | {f["field"] for f in findings
-                                                     if f["status"] in reviews.OPEN})
+    # The fields some source states (source health and the like are in the findings only).
+    fields = sorted({c["field"] for c in claims})
     names = [s["name"] for s in sources]
     cells: dict[str, dict[str, dict[str, Any]]] = {}
     for fld in fields:

@@ -30,21 +30,31 @@ def timeline_svg(page: dict[str, Any]) -> Markup:
     """The SVG for a subject page (`store.pages.subject_detail`)."""
     findings = page["findings"]
     versions = page["versions"]
-    lanes: list[tuple[str, str, list[tuple[datetime, datetime | None, str, str]]]] = []
+    events: dict[str, list[dict[str, Any]]] = {}
+    for e in page["events"]:
+        events.setdefault(e["finding_id"], []).append(e)
+    # A lane: (label, tooltip, marks); a mark: (start, end or None, colour, tooltip, shape).
+    lanes: list[tuple[str, str, list[tuple[datetime, datetime | None, str, str, str]]]] = []
     for f in findings:
         start = _when(f["first_seen"])
         end = _when(f["resolved_at"]) or _when(f["last_seen"])
-        if start:
-            marks = [(start, end, SEVERITY_COLOURS.get(f["severity"], "#555"),
-                      f"{f['severity']} {f['status']}: {f['message']}")]
-            lanes.append((f"{f['severity']} · {f['field']}", f["message"], marks))
-    by_source: dict[str, list[tuple[datetime, datetime | None, str, str]]] = {}
+        if not start:
+            continue
+        colour = SEVERITY_COLOURS.get(f["severity"], "#555")
+        marks = [(start, end, colour, f"{f['severity']}, {f['status']}: {f['message']}", "bar")]
+        for e in events.get(f["id"], []):
+            at = _when(e["at"])
+            if at:
+                marks.append((at, None, colour, f"{e['event']} {e['at']}: {f['message']}",
+                              e["event"]))
+        lanes.append((f"{f['severity']} · {f['field']}", f["message"], marks))
+    by_source: dict[str, list[tuple[datetime, datetime | None, str, str, str]]] = {}
     for v in versions:
         at = _when(v["retrieved_at"])
         if at:
             by_source.setdefault(v["source"], []).append(
                 (at, None, "#37474f", f"{v['source']} version {v['sha256'][:12]} retrieved "
-                 f"{v['retrieved_at']} ({v['provenance'] or 'provenance unknown'})"))
+                 f"{v['retrieved_at']} ({v['provenance'] or 'provenance unknown'})", "version"))
     for source, marks in by_source.items():
         lanes.append((f"{source} versions", f"{len(marks)} saved version(s)", marks))
     runs = [t for r in page["runs"] if (t := _when(r["started_at"]))]
@@ -83,12 +93,20 @@ def timeline_svg(page: dict[str, Any]) -> Markup:
         y = TOP + LANE * i + LANE / 2
         out.append(f'<text x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#222">'
                    f'<title>{escape(title)}</title>{escape(_short(name))}</text>')
-        for start, end, colour, tip in marks:
-            if end and end > start:
-                out.append(f'<rect x="{x(start):.1f}" y="{y - 6:.1f}" '
-                           f'width="{max(x(end) - x(start), 2):.1f}" height="12" rx="3" '
-                           f'fill="{colour}" opacity="0.85"><title>{escape(tip)}</title></rect>')
-            out.append(f'<circle cx="{x(start):.1f}" cy="{y:.1f}" r="6" fill="{colour}">'
-                       f'<title>{escape(tip)}</title></circle>')
+        for start, end, colour, tip, shape in marks:
+            cx, title = x(start), f"<title>{escape(tip)}</title>"
+            if shape == "bar":
+                width = max(x(end) - cx, 2) if end and end > start else 2
+                out.append(f'<rect x="{cx:.1f}" y="{y - 5:.1f}" width="{width:.1f}" height="10" '
+                           f'rx="3" fill="{colour}" opacity="0.35">{title}</rect>')
+            elif shape == "resolved":
+                out.append(f'<rect x="{cx - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
+                           f'fill="#fff" stroke="{colour}" stroke-width="2">{title}</rect>')
+            elif shape == "reopened":
+                out.append(f'<circle cx="{cx:.1f}" cy="{y:.1f}" r="5" fill="#fff" '
+                           f'stroke="{colour}" stroke-width="2">{title}</circle>')
+            else:  # new, or a registry version
+                out.append(f'<circle cx="{cx:.1f}" cy="{y:.1f}" r="6" fill="{colour}">'
+                           f"{title}</circle>")
     out.append("</svg>")
     return Markup("".join(out))
