@@ -305,43 +305,60 @@ def _existing_db(config_path: str, db_path: str | None) -> Path:
 @click.option("--db", "db_path", type=click.Path(dir_okay=False),
               help="The audit database (default: [auditor] database in config).")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("-p", "--port", default=8001, show_default=True, type=int)
+@click.option("--setting", "settings", nargs=2, multiple=True, metavar="NAME VALUE",
+              help="A Datasette setting, passed through (repeatable), e.g. "
+                   "--setting default_page_size 50.")
+@click.option("-o", "--open", "open_browser", is_flag=True,
+              help="Open Datasette in a web browser once it is up (its index leads to the "
+                   "findings).")
 @click.option("--immutable", is_flag=True,
               help="Open the database immutable (datasette -i): faster, but audits run while "
                    "serving are not seen until restart.")
 @click.option("--print-command", is_flag=True,
               help="Print the plain `datasette` command that does the same, and exit.")
-def serve(config_path: str, db_path: str | None, host: str, port: int, immutable: bool,
+def serve(config_path: str, db_path: str | None, host: str, port: int,
+          settings: tuple[tuple[str, str], ...], open_browser: bool, immutable: bool,
           print_command: bool) -> None:
-    """Browse findings in Datasette, read-only, with the shipped metadata and views."""
+    """Browse findings in Datasette, read-only: the findings page first, a page per finding
+    and per subject, with the shipped metadata and views. Nothing is written to the database
+    (`datasette audit.db` shows the same pages: the plugin comes with auditor).
+
+    Example: auditor serve --db audit.db -p 8080 --open"""
     import shlex
     import signal
     import subprocess
-    import tempfile
 
+    from auditor.store.pages import stale_views_of
     from auditor.store.views import (
         METADATA_DATABASE,
         METADATA_PATH,
-        create_views,
         datasette_args,
         metadata_for,
     )
 
     path = _existing_db(config_path, db_path)
+    extra = [arg for name, value in settings for arg in ("--setting", name, value)]
+    if open_browser:
+        extra.append("--open")
     if print_command:
         if path.stem != METADATA_DATABASE:
             click.echo(f"note: metadata.json describes a database named {METADATA_DATABASE!r}; "
-                       f"name the file {METADATA_DATABASE}.db or use `auditor serve`", err=True)
+                       f"the auditor plugin applies it to {path.name} too", err=True)
         click.echo(shlex.join(["datasette", *datasette_args(path, METADATA_PATH, host=host,
-                                                            port=port, immutable=immutable)]))
+                                                            port=port, immutable=immutable),
+                               *extra]))
         return
-    create_views(store.open_db(path))
+    stale = stale_views_of(path)
+    if stale:
+        click.echo(f"note: {path} has views from another auditor version ({', '.join(stale)}); "
+                   "`auditor audit` rewrites them (serve writes nothing)", err=True)
     with tempfile.TemporaryDirectory(prefix="auditor-serve-") as tmp:
         metadata = Path(tmp) / "metadata.json"
         metadata.write_text(json.dumps(metadata_for(path), ensure_ascii=False), encoding="utf-8")
         proc = subprocess.Popen([sys.executable, "-m", "datasette",
                                  *datasette_args(path, metadata, host=host, port=port,
-                                                 immutable=immutable)])
+                                                 immutable=immutable), *extra])
         signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
         try:
             code = proc.wait()

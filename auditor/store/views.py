@@ -23,16 +23,23 @@ from claims c
 join sources s on s.name = c.source and s.snapshot_sha256 = c.snapshot_sha256
 """
 
+# What a reader needs first comes first: severity, message, both sides' values and quotes, the
+# review; where (locators, URLs) and bookkeeping after.
 OPEN_FINDINGS = """
-select f.subject, f.severity, f.field, f.message,
-       a.source as source_a, a.quote as quote_a, a.locator as locator_a, a.url as url_a,
-       b.source as source_b, b.quote as quote_b, b.locator as locator_b, b.url as url_b,
-       a.value as value_a, b.value as value_b,
+select f.subject, f.severity, f.message,
+       a.source as source_a, a.value as value_a, a.quote as quote_a,
+       b.source as source_b, b.value as value_b, b.quote as quote_b,
+       f.status, r.decision || ' by ' || r.reviewer || ' on ' || substr(r.reviewed_at, 1, 10)
+           as review, r.note as review_note,
+       f.field, f.kind, f.rule,
+       a.locator as locator_a, a.url as url_a, b.locator as locator_b, b.url as url_b,
        (select count(*) from finding_sources n where n.finding_id = f.id) as source_count,
-       f.kind, f.rule, f.first_seen, f.last_seen, f.severity_rank, f.id as finding_id
+       f.first_seen, f.last_seen, f.severity_rank, f.id as finding_id
 from findings f
 left join finding_sources a on a.finding_id = f.id and a.position = 0
 left join finding_sources b on b.finding_id = f.id and b.position = 1
+left join reviews r on r.rowid = (select r2.rowid from reviews r2 where r2.finding_id = f.id
+                                  order by r2.reviewed_at desc, r2.rowid desc limit 1)
 where f.status in ('open', 'confirmed', 'contested')
 order by f.subject, f.severity_rank desc, f.field, f.rule
 """
