@@ -59,7 +59,7 @@ class Route:
     last_modified: str | None = None
     size: int = 0  # for oversize faults
     interval: float = 0.0  # pause between 64 KiB pieces of an oversize body (a slow drip)
-    gather: int = 0  # hold each answer until this many requests are in flight (at most 5 s)
+    gather: int = 0  # hold answers until this many requests have once been in flight (<= 5 s)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -176,7 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if route.gather:
             with self.server.lock:
-                self.server.lock.wait_for(lambda: self.server.in_flight >= route.gather, 5.0)
+                self.server.lock.wait_for(lambda: self.server.max_in_flight >= route.gather, 5.0)
         if route.latency:
             time.sleep(route.latency)
         faulty = route.fault and (route.times is None or n <= route.times)
