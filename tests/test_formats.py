@@ -9,14 +9,25 @@ import json
 
 import pytest
 
+import auditor
 from auditor.outputs.formats import FORMATS
+
+pytest_plugins = ["faultserver"]  # the fault_server fixture
 
 FILES = ["jrct-jRCT2090220384-en.html", "pubmed-40240591.xml"]
 
 
 @pytest.fixture
-def audited(dossier):
+def audited(dossier, fault_server):
+    """The dossier with a planted enrollment difference, audited; its PubMed source fetched
+    from the local server, the rest from nowhere (`fetch` lists both outcomes)."""
     dossier.edit(FILES[0], "Size</th><td>7</td>", "Size</th><td>8</td>")
+    fault_server.add_fixture("/eutils/efetch.fcgi", "amchepry/pubmed-40240591.xml",
+                             content_type="text/xml")
+    text = dossier.config.read_text(encoding="utf-8")
+    dossier.config.write_text(text.replace("[fetch]\n", f"[fetch]\nretries = 0\nbases = {{ "
+                                           f"eutils = \"{fault_server.url('/eutils')}\" }}\n"),
+                              encoding="utf-8")
     assert dossier.audit("--quiet").exit_code == 1
     return dossier
 
@@ -24,7 +35,10 @@ def audited(dossier):
 def commands(d) -> dict[str, list[str]]:
     """Each listing command, as a desk would run it on the audited dossier."""
     config = ["--config", str(d.config)]
+    [first] = auditor.api.findings(d.db, rules=["enrollment_mismatch"])
     return {
+        "fetch": ["fetch", *config, "--source", "pubmed"],
+        "evidence": ["evidence", first["id"], "-o", str(d.root / "evidence.zip"), *config],
         "audit": ["audit", *config],
         "findings": ["findings", *config],
         "history": ["history", "amchepry", *config],
@@ -46,9 +60,11 @@ def parse(fmt: str, text: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text), delimiter="," if fmt == "csv" else "\t"))
 
 
+LISTINGS = ["audit", "findings", "history", "report", "fields", "compare", "fetch", "evidence"]
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("name", ["audit", "findings", "history", "report", "fields",
-                                  "compare"])
+@pytest.mark.parametrize("name", LISTINGS)
 def test_every_listing_command_prints_each_format_and_writes_it_with_o(audited, run_cli,
                                                                        tmp_path, name, fmt):
     args = commands(audited)[name]
@@ -56,6 +72,9 @@ def test_every_listing_command_prints_each_format_and_writes_it_with_o(audited, 
     assert shown.exit_code in (0, 1), shown.output
     records = parse(fmt, shown.stdout)
     assert records, f"{name} --{fmt} listed nothing"
+    if name == "evidence":  # its -o is the zip it writes
+        assert (audited.root / "evidence.zip").is_file()
+        return
     out = tmp_path / f"{name}.{fmt}"
     kept = run_cli(*args, f"--{fmt}", "-o", str(out))
     assert kept.exit_code == shown.exit_code
@@ -119,3 +138,22 @@ def test_h_is_help_everywhere_and_every_help_has_an_example(run_cli):
         assert "Usage:" in result.output
         if name:
             assert "Example" in result.output, f"auditor {name} -h has no example"
+
+
+def test_every_command_with_a_listing_is_in_the_parametrized_test():
+    from auditor.cli import cli
+
+    listing = {name for name, command in cli.commands.items()
+               if any(p.name in ("fmt", "as_list") and getattr(p, "flag_value", None) == "nl"
+                      for p in command.params)}
+    assert listing == set(LISTINGS)
+
+
+def test_the_audit_progress_bar_counts_subjects_only_where_asked(dossier, capsys):
+    config = auditor.load_config(dossier.config)
+    auditor.audit(config, dossier.db, progress=True)
+    bar = capsys.readouterr().err
+    assert "1/1" in bar and "subject" in bar
+    dossier.edit(FILES[0], "Size</th><td>7</td>", "Size</th><td>8</td>")
+    auditor.audit(config, dossier.db)  # default: a bar only when stderr is a terminal
+    assert capsys.readouterr().err == ""
