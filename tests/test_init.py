@@ -215,3 +215,17 @@ def test_the_installed_wheel_alone_runs_init_and_audit_in_an_empty_folder(wheel,
     with sqlite3.connect(empty / "audit.db") as db:
         sources = {row[0] for row in db.execute("select distinct source from claims")}
     assert sources == {s.name for s in load_config(empty / "config.toml").sources}
+
+
+def test_a_url_names_its_record_when_it_is_a_registry_or_pubmed_page_else_a_web_page(tmp_path):
+    auditor.init(tmp_path / "desk")
+    done = auditor.add_subject(
+        tmp_path / "desk/config.toml", "pages", discover=False,
+        urls=["https://clinicaltrials.gov/study/NCT04802733",
+              "https://www.sumitomo-pharma.com/news/20260519.html"])
+    assert done.sources == [
+        {"name": "ctgov-NCT04802733", "kind": "ctgov", "identifier": "NCT04802733"},
+        {"name": "page-sumitomo-pharma.com", "kind": "page",
+         "url": "https://www.sumitomo-pharma.com/news/20260519.html"}]
+    with pytest.raises(auditor.AuditorError, match="not a DOI"):
+        auditor.add_subject(tmp_path / "desk/config.toml", "bad", identifiers=["notes.txt"])
