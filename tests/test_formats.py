@@ -157,3 +157,11 @@ def test_the_audit_progress_bar_counts_subjects_only_where_asked(dossier, capsys
     dossier.edit(FILES[0], "Size</th><td>7</td>", "Size</th><td>8</td>")
     auditor.audit(config, dossier.db)  # default: a bar only when stderr is a terminal
     assert capsys.readouterr().err == ""
+
+
+def test_the_readme_cli_reference_names_the_program_as_people_type_it():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "Usage: auditor audit [OPTIONS]" in readme
+    assert "Usage: cli " not in readme
