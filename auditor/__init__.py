@@ -7,7 +7,17 @@ The front door, like ``sqlite_utils.Database``: everything the CLI does is one c
     print(len(result.findings), "findings")
 """
 
-from auditor.api import CompareResult, audit, compare, digest, discover, fetch, report
+from auditor.api import (
+    CompareResult,
+    add_subject,
+    audit,
+    compare,
+    digest,
+    discover,
+    fetch,
+    init,
+    report,
+)
 from auditor.audit import AuditResult
 from auditor.config import Config, load_config
 from auditor.errors import AuditorError, ConfigError, FetchError, ParseError, SnapshotError
@@ -46,11 +56,13 @@ __all__ = [
     "SourceRef",
     "Subject",
     "__version__",
+    "add_subject",
     "audit",
     "compare",
     "digest",
     "discover",
     "fetch",
+    "init",
     "load_config",
     "report",
 ]

@@ -8,19 +8,24 @@
 
     found = auditor.compare("10.1038/s41586-025-08700-0")   # no config needed
     text = auditor.report("audit.db", "amchepry")
+
+    auditor.init("newdesk")                          # starter config.toml + the demo dossier
+    auditor.add_subject("newdesk/config.toml", "bluerock", identifiers=["NCT04802733"])
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+from tqdm import tqdm
 
+from auditor import project, store
 from auditor import sources as source_kinds
-from auditor import store
 from auditor.acquire.discover import Discovery, classify
 from auditor.acquire.discover import discover as discover_links
 from auditor.acquire.fetch import FetchResult, fetch_sources
@@ -30,8 +35,9 @@ from auditor.config import Config, Settings
 from auditor.diff import compare_fields, judge
 from auditor.errors import AuditorError
 from auditor.lock import audit_lock
-from auditor.models import Claim, Comparison, Finding, Subject
+from auditor.models import SEVERITY_ORDER, Claim, Comparison, Finding, Subject
 from auditor.outputs.subject_report import digest_markdown, subject_report
+from auditor.project import AddResult, InitResult
 
 
 def audit(config: Config, db: sqlite_utils.Database | str | Path | None = None, *,
@@ -40,7 +46,8 @@ def audit(config: Config, db: sqlite_utils.Database | str | Path | None = None, 
           ) -> AuditResult:
     """Audit every subject of `config` (or those named) into the database (default: the
     config's), holding the database's audit lock. With `fetch`, every source is fetched first;
-    a source that fails is audited from its last good snapshot and reported unavailable."""
+    a source that fails is audited from its last good snapshot and reported unavailable.
+    `progress`: a bar of subjects done on stderr (None: only when stderr is a terminal)."""
     if isinstance(db, sqlite_utils.Database):
         database, file = db, store.file_of(db)
     else:
@@ -52,8 +59,13 @@ def audit(config: Config, db: sqlite_utils.Database | str | Path | None = None, 
         if fetch:
             results = fetch_sources(config, client=client, progress=progress)
             failures = {r.source: r.error or "failed" for r in results if r.status == "failed"}
-        return run_audit(config, database, offline=not fetch, failures=failures,
-                         keep_claims=keep_claims, subject_ids=subjects)
+        show = sys.stderr.isatty() if progress is None else progress
+        total = len([s for s in config.subjects if not subjects or s.id in subjects])
+        with tqdm(total=total, disable=not show, unit="subject", file=sys.stderr,
+                  desc="audit", leave=False) as bar:
+            return run_audit(config, database, offline=not fetch, failures=failures,
+                             keep_claims=keep_claims, subject_ids=subjects,
+                             on_subject=lambda _id: bar.update(1))
 
 
 def fetch(config: Config, *, names: list[str] | None = None, client: Client | None = None,
@@ -72,35 +84,62 @@ class CompareResult:
     fetched: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     snapshot_folder: Path | None = None
+    saved: AddResult | None = None  # with `save`: the subject written to config.toml
 
 
 def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Config | None = None,
-            client: Client | None = None) -> CompareResult:
+            client: Client | None = None, save: str | None = None) -> CompareResult:
     """Compare snapshot files (paths, `KIND:PATH` strings or `(kind, path)` pairs), or start
     from one identifier (DOI, PMID, NCT or jRCT id): fetch it and what it links to, then
     compare. One file alone gives what that source says (its claims). No database is
-    written."""
+    written. With `save` (a subject id), the comparison is kept as that subject in the
+    config's file: the fetched snapshots go to its folder, the files are copied there."""
     if not sources_or_ids:
         raise AuditorError("nothing to compare: give two snapshot files, or one DOI, PMID, NCT "
                            "or jRCT id")
-    config = config or Config(auditor=Settings(snapshots="snapshots"))
+    if save and (config is None or config.path is None or not config.path.exists()):
+        raise AuditorError(f"compare --save {save}: no config.toml to add it to; run `auditor "
+                           "init` first or pass --config")
+    if save and config is not None:
+        project.check_new(config, save)
+    config = config or Config(auditor=Settings())
     first = sources_or_ids[0]
     if len(sources_or_ids) == 1 and isinstance(first, str) and not Path(first).exists() \
             and classify(first):
-        found = discover(first, config, client=client)
-        subject = Subject(id="compare", name=first, adhoc=True)
+        folder = save or "compare"
+        found = discover_links(first, config, client=client, folder=folder)
+        subject = Subject(id=folder, name=first, adhoc=True)
         judged = judge(subject, found.claims, config)
+        saved = project.save_records(config, save, found.records) if save else None
         return CompareResult(found.claims, judged.findings,
                              compare_fields(subject, found.claims, judged.findings,
                                             judged.compared),
                              fetched=found.fetched, failed=found.failed,
-                             snapshot_folder=config.snapshot_dir / "compare")
+                             snapshot_folder=config.snapshot_dir / folder, saved=saved)
     if len(sources_or_ids) == 1 and not _kind_and_path(first)[1].exists():
         raise AuditorError(f"{first}: no such file, and not a DOI, PMID, NCT or jRCT id; give "
                            "snapshot files, or one identifier to fetch and compare")
-    claims, findings, comparisons = compare_documents(
-        [_kind_and_path(s) for s in sources_or_ids], config=config)
-    return CompareResult(claims, findings, comparisons)
+    files = [_kind_and_path(s) for s in sources_or_ids]
+    claims, findings, comparisons = compare_documents(files, config=config)
+    saved = project.save_files(config, save, files) if save else None
+    return CompareResult(claims, findings, comparisons, saved=saved)
+
+
+def init(folder: str | Path = ".", *, demo: bool | None = None) -> InitResult:
+    """Start a project: folder/config.toml (commented) and, with `demo` (default: when the
+    folder is empty), the bundled Amchepry dossier, ready for an offline `audit`."""
+    return project.init(folder, demo=demo)
+
+
+def add_subject(config_path: str | Path, subject: str, *, identifiers: list[str] | None = None,
+                urls: list[str] | None = None, name: str | None = None, discover: bool = True,
+                client: Client | None = None) -> AddResult:
+    """Append a subject with a source per identifier (NCT, DOI, PMID, jRCT) and URL to
+    config.toml, keeping its comments; with `discover`, the records they link to are fetched
+    and added too (offline: the given ones alone, and the result says discovery was
+    skipped)."""
+    return project.add_subject(config_path, subject, identifiers=identifiers or [],
+                               urls=urls or [], name=name, discover=discover, client=client)
 
 
 def _kind_and_path(source: str | Path | tuple[str | None, Path]) -> tuple[str | None, Path]:
@@ -117,6 +156,28 @@ def _kind_and_path(source: str | Path | tuple[str | None, Path]) -> tuple[str | 
 def discover(identifier: str, config: Config, *, client: Client | None = None) -> Discovery:
     """Fetch the record for one identifier and the records it links to; read their claims."""
     return discover_links(identifier, config, client=client)
+
+
+def findings(db: sqlite_utils.Database | str | Path, *, status: str = "open",
+             subjects: list[str] | None = None, severity: str | None = None,
+             rules: list[str] | None = None, fields: list[str] | None = None,
+             limit: int | None = None) -> list[dict[str, Any]]:
+    """Stored findings, most severe first, as rows with their sides and last review. `status`
+    "open" (open, confirmed or contested), a review status, "resolved" or "all"; `severity`
+    keeps those at or above it; an unknown subject is an error."""
+    database = _database(db)
+    for subject in subjects or []:
+        store.subject_row(database, subject)
+    each: list[str | None] = list(subjects) if subjects else [None]
+    rows = [r for subject in each
+            for r in store.findings(database, status=None if status == "all" else status,
+                                    subject=subject)]
+    if len(subjects or []) > 1:
+        rows.sort(key=lambda r: -SEVERITY_ORDER[r["severity"]])
+    floor = SEVERITY_ORDER[severity] if severity else -1
+    rows = [r for r in rows if SEVERITY_ORDER[r["severity"]] >= floor
+            and (not rules or r["rule"] in rules) and (not fields or r["field"] in fields)]
+    return rows[:limit] if limit else rows
 
 
 def report(db: sqlite_utils.Database | str | Path, subject: str, fmt: str = "md") -> str:

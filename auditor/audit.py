@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import secrets
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -101,9 +102,10 @@ def unavailable(subject: str, ref: SourceRef, error: str, since: str | None,
 
 def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
               offline: bool = True, failures: dict[str, str] | None = None,
-              subject_ids: list[str] | None = None, keep_claims: bool = False
-              ) -> AuditResult:
-    """Audit every subject (or the ones named). `failures` maps source name → fetch error.
+              subject_ids: list[str] | None = None, keep_claims: bool = False,
+              on_subject: Callable[[str], None] | None = None) -> AuditResult:
+    """Audit every subject (or the ones named). `failures` maps source name → fetch error;
+    `on_subject` is called with each subject's id when it is done (a progress bar).
 
     A subject whose snapshots, parser code, rule code and settings are all as they were at the
     last audit is not parsed or checked again: its open findings are carried forward.
@@ -148,16 +150,24 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             if writer.fingerprint(subject.id) == fingerprint:
                 writer.unchanged_subject(subject, [(r.name, s.sha256) for r, s, _ in loaded])
                 skipped.append(subject.id)
+                if on_subject:
+                    on_subject(subject.id)
                 continue
             readings = [parsing.read(db, ref, snapshot, doc, version)
                         for ref, snapshot, doc in loaded]
             pending.append((subject, loaded, fingerprint, readings))
             while len(pending) > parsing.window:
-                _audit_subject(writer, config, *pending.popleft(), version, failures,
+                done = pending.popleft()
+                _audit_subject(writer, config, *done, version, failures,
                                findings, comparisons, ignored)
+                if on_subject:
+                    on_subject(done[0].id)
         while pending:
-            _audit_subject(writer, config, *pending.popleft(), version, failures, findings,
+            done = pending.popleft()
+            _audit_subject(writer, config, *done, version, failures, findings,
                            comparisons, ignored)
+            if on_subject:
+                on_subject(done[0].id)
         run = writer.finish()
     findings = [f for f in findings if f.id not in writer.dismissed]
     if skipped:

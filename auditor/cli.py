@@ -8,6 +8,7 @@ internal error (a bug): one line naming the command and the file holding the ful
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -19,13 +20,13 @@ from typing import Any
 import click
 
 from auditor import __version__, api, store
-from auditor.config import Config, load_config, require_subjects
+from auditor.config import Config, find_config, load_config, require_subjects
 from auditor.errors import AuditorError
 from auditor.models import FIELDS, SEVERITY_ORDER, Finding
+from auditor.outputs.formats import FORMATS, VERSION, findings_document, flat_finding, render
 from auditor.outputs.terminal import (
     claims_table,
     comparison_table,
-    findings_json,
     findings_table,
     paragraph,
     plural,
@@ -89,25 +90,84 @@ def _log_trace(command: str, error: BaseException) -> Path | None:
     return None
 
 
-def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-    """--json was given: an error is then printed as JSON on stdout too (ctx.meta is shared)."""
-    ctx.meta["json"] = ctx.meta.get("json") or value
+def _remember_json(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """--json or --nl was given: an error is then printed as JSON on stdout too (ctx.meta is
+    shared)."""
+    ctx.meta["json"] = ctx.meta.get("json") or value in (True, "json", "nl")
     return value
 
 
-@click.group(cls=AuditorGroup)
+def listing(output: bool = True, dest: str = "fmt") -> Any:
+    """The options of every command that lists things: --json, --nl, --csv, --tsv (one of
+    them; default: a table for people) and, with `output`, -o FILE."""
+    helps = {"json": "Print one JSON document (shape in README, with a version key).",
+             "nl": "Print newline-delimited JSON: one record a line.",
+             "csv": "Print CSV, a header row first.", "tsv": "Print tab-separated values."}
+
+    def decorate(f: Any) -> Any:
+        if output:
+            f = click.option("-o", "--output", type=click.Path(dir_okay=False),
+                             help="Write to this file instead of stdout.")(f)
+        for fmt in reversed(FORMATS):
+            f = click.option(f"--{fmt}", dest, flag_value=fmt, callback=_remember_json,
+                             help=helps[fmt])(f)
+        return f
+    return decorate
+
+
+def _emit(text: str, output: str | None) -> None:
+    """Print, or write to -o FILE (UTF-8)."""
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group(cls=AuditorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="auditor")
-def cli() -> None:
-    """Check that trial registries, papers, regulators and companies tell the same story."""
+@click.option("-v", "--verbose", count=True,
+              help="Show the library's log on stderr: -v what it fetches and retries, -vv "
+                   "debug.")
+def cli(verbose: int) -> None:
+    """Check that trial registries, papers, regulators and companies tell the same story.
+
+    \b
+    First run, in an empty folder (offline, on the bundled Amchepry dossier):
+      auditor init && auditor audit
+    """
+    log = logging.getLogger("auditor")  # each invocation sets it afresh (CliRunner reuses one)
+    log.handlers = [h for h in log.handlers if not isinstance(h, _StderrHandler)]
+    log.setLevel(logging.NOTSET)
+    if verbose:
+        log.addHandler(_StderrHandler())
+        log.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
 
 
-def _config(path: str) -> Config:
-    return load_config(path)
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The library's log lines on whatever stderr is when they are written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
 
 
-config_option = click.option("--config", "config_path", default="config.toml",
-                             show_default=True, type=click.Path(dir_okay=False),
-                             help="The config file naming subjects and their sources.")
+def _config_file(path: str | None) -> Path:
+    """--config, else $AUDITOR_CONFIG, else config.toml here or in the nearest folder above."""
+    return Path(path) if path else find_config()
+
+
+def _config(path: str | None) -> Config:
+    return load_config(_config_file(path))
+
+
+config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                             help="The config file naming subjects and their sources "
+                                  "(default: $AUDITOR_CONFIG, else config.toml here or in the "
+                                  "nearest folder above).")
 
 
 @cli.command()
@@ -122,85 +182,108 @@ config_option = click.option("--config", "config_path", default="config.toml",
 @click.option("--new-only", is_flag=True,
               help="Count only findings that are new in this run for the exit code (cron).")
 @click.option("--subject", "subjects", multiple=True, help="Audit only this subject.")
-@click.option("--json", "as_json", is_flag=True, callback=_remember_json,
-              help="Print findings as JSON.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (cron).")
+@listing()
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print nothing but errors, no progress bar (cron).")
 @click.option("--digest", type=click.Path(dir_okay=False),
               help="Write what is new and resolved since the last run to this Markdown file "
                    "(for cron to mail).")
 @click.option("--wait", type=float, default=0, show_default=True, metavar="SECONDS",
               help="If another audit holds the database's lock, wait this long for it "
                    "(0: exit 2 at once).")
-def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | None,
-          new_only: bool, subjects: tuple[str, ...], as_json: bool, quiet: bool,
-          digest: str | None, wait: float) -> None:
-    """Audit every subject in config.toml and record findings in SQLite."""
-    config = load_config(config_path)
+def audit(config_path: str | None, db_path: str | None, offline: bool, fail_on: str | None,
+          new_only: bool, subjects: tuple[str, ...], fmt: str | None, output: str | None,
+          quiet: bool, digest: str | None, wait: float) -> None:
+    """Audit every subject in config.toml and record findings in SQLite. Exit 0: no open
+    finding at or above --fail-on; 1: some; 2: an error (nothing written).
+
+    \b
+    Example:
+      auditor audit --fail-on high --json -o findings.json
+    """
+    config = _config(config_path)
     require_subjects(config)
     db = db_path or config.database_path
     result = api.audit(config, db, fetch=not offline, subjects=list(subjects) or None,
-                       keep_claims=as_json, wait=wait, progress=None if not quiet else False)
+                       keep_claims=fmt == "json", wait=wait,
+                       progress=None if not quiet else False)
     if digest:
         Path(digest).write_text(api.digest(db, result.run.id), encoding="utf-8")
     threshold = SEVERITY_ORDER[fail_on or config.auditor.fail_on]
     counted = [f for f in result.findings if not new_only or f.id in result.new]
     failing = [f for f in counted if SEVERITY_ORDER[f.severity] >= threshold]
-    if as_json:
-        click.echo(json.dumps(findings_json(result.findings, result.claims), indent=2,
-                              ensure_ascii=False, default=str))
-    elif not quiet:
+    if fmt:
+        stored = {r["id"]: r for r in api.findings(db, status="all",
+                                                   subjects=result.subjects)}
+        doc = findings_document(result.findings, stored=stored,
+                                claims=result.claims if fmt == "json" else None)
+        _emit(render(fmt, doc["findings"], document=doc, flat=flat_finding), output)
+    elif not quiet or output:
+        lines: list[str] = []
         if len(result.subjects) <= SHOW_FIELDS_FOR:
             for subject in result.subjects:
-                click.echo(comparison_table([c for c in result.comparisons
-                                             if c.subject == subject]))
+                lines.append(comparison_table([c for c in result.comparisons
+                                               if c.subject == subject]))
                 profile = profile_line(db, subject)
                 if profile:
-                    click.echo(paragraph(f"{subject} {profile}"))
-                click.echo()
+                    lines.append(paragraph(f"{subject} {profile}"))
+                lines.append("")
         shown = sorted(result.findings, key=lambda f: (f.id not in result.new,
                                                         -SEVERITY_ORDER[f.severity]))
-        click.echo(findings_table(shown[:SHOW_FINDINGS], new=set(result.new)))
+        lines.append(findings_table(shown[:SHOW_FINDINGS], new=set(result.new)))
         if len(shown) > SHOW_FINDINGS:
-            click.echo(f"… and {len(shown) - SHOW_FINDINGS} more: `auditor findings`, "
-                       "`auditor report SUBJECT` or `auditor serve` list them all")
-        click.echo()
-        click.echo(paragraph(summary_line(result, db)))
+            lines.append(f"… and {len(shown) - SHOW_FINDINGS} more: `auditor findings`, "
+                         "`auditor report SUBJECT` or `auditor serve` list them all")
+        lines += ["", paragraph(summary_line(result, db))]
+        _emit("\n".join(lines) + "\n", output)
     sys.exit(1 if failing else 0)
 
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, callback=_remember_json,
-              help='Print {"findings": [...], "claims": [...]} (shape documented in README).')
+@listing()
 @click.option("--fail-on", type=click.Choice(list(SEVERITY_ORDER)), default="medium",
               show_default=True, help="Exit 1 when a finding is at or above this severity.")
-@click.option("--config", "config_path", default="config.toml", show_default=True,
-              type=click.Path(dir_okay=False),
-              help="Used, if it exists, for fetch settings and the snapshot folder when an "
-                   "identifier is given.")
-def compare(sources: tuple[str, ...], as_json: bool, fail_on: str, config_path: str) -> None:
+@click.option("--save", "save", metavar="SUBJECT",
+              help="Keep this comparison as a new subject in config.toml (fetched snapshots "
+                   "or the files go to its snapshot folder).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Used, if found, for fetch settings and the snapshot folder when an "
+                   "identifier is given (default: as for audit); needed for --save.")
+def compare(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_on: str,
+            save: str | None, config_path: str | None) -> None:
     """Compare snapshot files (PATH, or KIND:PATH when the format is ambiguous), or give one
     identifier (DOI, PMID, NCT or jRCT id) to fetch the paper and its registrations, or the
-    registration and its papers, and compare them: no config needed."""
-    config = load_config(config_path) if Path(config_path).exists() else None
-    result = api.compare(*sources, config=config)
+    registration and its papers, and compare them: no config needed.
+
+    \b
+    Examples:
+      auditor compare 10.1038/s41586-025-08700-0
+      auditor compare NCT04802733 --save bluerock
+      auditor compare paper.json pubmed:record.xml --csv
+    """
+    path = _config_file(config_path)
+    config = load_config(path) if path.exists() else None
+    result = api.compare(*sources, config=config, save=save)
     claims, findings, comparisons = result.claims, result.findings, result.comparisons
-    if result.fetched and not as_json:
-        click.echo(f"fetched {', '.join(result.fetched)} → {result.snapshot_folder}")
+    if result.fetched and not fmt:
+        click.echo(f"fetched {', '.join(result.fetched)} → {result.snapshot_folder}", err=True)
     for failure in result.failed:
         click.echo(f"not compared: {failure}", err=True)
-    if as_json:
-        click.echo(json.dumps(findings_json(findings, claims), indent=2, ensure_ascii=False,
-                              default=str))
+    if result.saved:
+        click.echo(f"saved as subject {result.saved.subject!r} with "
+                   f"{plural(len(result.saved.sources), 'source')} → {result.saved.config}",
+                   err=True)
+    if fmt:
+        doc = findings_document(findings, claims=claims if fmt == "json" else None)
+        _emit(render(fmt, doc["findings"], document=doc, flat=flat_finding), output)
     elif len({c.source for c in claims}) == 1 and not result.fetched:
-        click.echo(claims_table(claims))  # one file: what that source says
+        text = claims_table(claims) + "\n"  # one file: what that source says
         if findings:
-            click.echo()
-            click.echo(findings_table(findings))
+            text += "\n" + findings_table(findings) + "\n"
+        _emit(text, output)
     else:
-        click.echo(comparison_table(comparisons))
-        click.echo()
-        click.echo(findings_table(findings))
+        _emit(comparison_table(comparisons) + "\n\n" + findings_table(findings) + "\n", output)
     sys.exit(1 if any(SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[fail_on]
                       for f in findings) else 0)
 
@@ -213,22 +296,35 @@ def compare(sources: tuple[str, ...], as_json: bool, fail_on: str, config_path: 
               show_default=True,
               help="open: current and not dismissed (open, confirmed or contested); a review "
                    "status; resolved; or all.")
-@click.option("--subject", default=None)
-@click.option("--json", "as_json", is_flag=True, callback=_remember_json)
-def findings_cmd(config_path: str, db_path: str | None, status: str, subject: str | None,
-                 as_json: bool) -> None:
-    """List findings recorded in the database."""
-    path = db_path or _config(config_path).database_path
-    if not Path(path).exists():
-        raise AuditorError(f"{path}: no audit database yet; run `auditor audit` first")
-    rows = store.findings(store.open_db(path), status=None if status == "all" else status,
-                          subject=subject)
-    if as_json:
-        click.echo(json.dumps({"findings": rows}, indent=2, ensure_ascii=False, default=str))
+@click.option("--subject", "subjects", multiple=True,
+              help="Only this subject (repeatable); an unknown one is an error (exit 2).")
+@click.option("--severity", type=click.Choice(list(SEVERITY_ORDER)),
+              help="Only findings at or above this severity.")
+@click.option("--rule", "rules", multiple=True, help="Only this rule (repeatable).")
+@click.option("--field", "fields_", multiple=True, help="Only this field (repeatable).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many (most severe first).")
+@listing()
+def findings_cmd(config_path: str | None, db_path: str | None, status: str,
+                 subjects: tuple[str, ...], severity: str | None, rules: tuple[str, ...],
+                 fields_: tuple[str, ...], limit: int | None, fmt: str | None,
+                 output: str | None) -> None:
+    """List findings recorded in the database, most severe first.
+
+    \b
+    Examples:
+      auditor findings --severity medium --subject amchepry
+      auditor findings --rule enrollment_mismatch --csv -o enrollment.csv
+    """
+    path = _existing_db(config_path, db_path)
+    rows = api.findings(path, status=status, subjects=list(subjects), severity=severity,
+                        rules=list(rules), fields=list(fields_), limit=limit)
+    if fmt:
+        doc = findings_document(rows)
+        _emit(render(fmt, doc["findings"], document=doc, flat=flat_finding), output)
         return
     states = {r["id"]: _review_state(r) for r in rows if r["review"] or r["status"] != "open"}
-    click.echo(findings_table([Finding(**{k: r[k] for k in Finding.model_fields})
-                               for r in rows], reviews=states))
+    _emit(findings_table([Finding(**{k: r[k] for k in Finding.model_fields}) for r in rows],
+                         reviews=states) + "\n", output)
 
 
 def _review_state(row: dict[str, Any]) -> str:
@@ -246,31 +342,43 @@ def _review_state(row: dict[str, Any]) -> str:
 @click.argument("subject")
 @config_option
 @click.option("--db", "db_path", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, callback=_remember_json)
-def history(subject: str, config_path: str, db_path: str | None, as_json: bool) -> None:
-    """What changed for one subject, run by run: findings opened, reopened and resolved."""
-    path = db_path or _config(config_path).database_path
-    if not Path(path).exists():
-        raise AuditorError(f"{path}: no audit database yet; run `auditor audit` first")
-    db = store.open_db(path)
+@listing()
+def history(subject: str, config_path: str | None, db_path: str | None, fmt: str | None,
+            output: str | None) -> None:
+    """What changed for one subject, run by run: findings opened, reopened and resolved.
+
+    \b
+    Example:
+      auditor history amchepry --csv -o amchepry-history.csv
+    """
+    db = store.open_db(_existing_db(config_path, db_path))
     store.subject_row(db, subject)  # an unknown subject is an error (exit 2), as for `report`
     rows = store.history(db, subject)
-    if as_json:
-        click.echo(json.dumps({"subject": subject, "events": rows}, indent=2,
-                              ensure_ascii=False))
+    if fmt:
+        _emit(render(fmt, rows, document={"version": VERSION, "subject": subject,
+                                          "events": rows}), output)
         return
-    if not rows:
-        click.echo(f"no history for {subject!r}")
+    text = "" if rows else f"no history for {subject!r}\n"
     for r in rows:
-        click.echo(f"{r['started_at']}  {r['event']:9} {r['severity']:6} {r['field']:20} "
-                   f"{r['message']}")
+        text += (f"{r['started_at']}  {r['event']:9} {r['severity']:6} {r['field']:20} "
+                 f"{r['message']}\n")
+    _emit(text, output)
 
 
 @cli.command()
-def fields() -> None:
-    """Print the field vocabulary used in claims, findings and the database."""
-    for name, text in FIELDS.items():
-        click.echo(f"{name:24} {text}")
+@listing()
+def fields(fmt: str | None, output: str | None) -> None:
+    """Print the field vocabulary used in claims, findings and the database.
+
+    \b
+    Example:
+      auditor fields --json
+    """
+    rows = [{"field": name, "description": text} for name, text in FIELDS.items()]
+    if fmt:
+        _emit(render(fmt, rows, key="fields"), output)
+        return
+    _emit("".join(f"{r['field']:24} {r['description']}\n" for r in rows), output)
 
 
 @cli.command()
@@ -279,21 +387,35 @@ def fields() -> None:
               help="Fetch only this source (repeatable); default: every source with a url "
                    "or identifier.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only failures, no progress bar (cron).")
-def fetch(config_path: str, names: tuple[str, ...], quiet: bool) -> None:
-    """Fetch sources into snapshots. Exit 0 if all fetched, 1 if some failed."""
+@listing()
+def fetch(config_path: str | None, names: tuple[str, ...], quiet: bool, fmt: str | None,
+          output: str | None) -> None:
+    """Fetch sources into snapshots. Exit 0 if all fetched, 1 if some failed.
+
+    \b
+    Example:
+      auditor fetch --source pubmed --source crossref
+    """
     from auditor.acquire.fetch import summary_line as fetch_line
 
-    config = load_config(config_path)
+    config = _config(config_path)
     require_subjects(config)
     results = api.fetch(config, names=list(names) or None,
                         progress=False if quiet else None)
-    for result in results:
-        if not quiet or not result.ok:
-            click.echo(fetch_line(result), err=quiet)
+    if fmt:
+        rows = [{"source": r.source, "status": r.status, "url": r.url,
+                 "snapshot": r.snapshot.path if r.snapshot else None,
+                 "sha256": r.snapshot.sha256 if r.snapshot else None, "error": r.error}
+                for r in results]
+        _emit(render(fmt, rows, key="sources"), output)
+    else:
+        for result in results:
+            if not quiet or not result.ok:
+                click.echo(fetch_line(result), err=quiet)
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 
-def _existing_db(config_path: str, db_path: str | None) -> Path:
+def _existing_db(config_path: str | None, db_path: str | None) -> Path:
     path = Path(db_path or _config(config_path).database_path)
     if not path.exists():
         raise AuditorError(f"{path}: no audit database yet; run `auditor audit` first")
@@ -317,14 +439,17 @@ def _existing_db(config_path: str, db_path: str | None) -> Path:
                    "serving are not seen until restart.")
 @click.option("--print-command", is_flag=True,
               help="Print the plain `datasette` command that does the same, and exit.")
-def serve(config_path: str, db_path: str | None, host: str, port: int,
+def serve(config_path: str | None, db_path: str | None, host: str, port: int,
           settings: tuple[tuple[str, str], ...], open_browser: bool, immutable: bool,
           print_command: bool) -> None:
     """Browse findings in Datasette, read-only: the findings page first, a page per finding
     and per subject, with the shipped metadata and views. Nothing is written to the database
     (`datasette audit.db` shows the same pages: the plugin comes with auditor).
 
-    Example: auditor serve --db audit.db -p 8080 --open"""
+    
+    Example:
+      auditor serve --db audit.db -p 8080 --open
+    """
     import shlex
     import signal
     import subprocess
@@ -375,16 +500,24 @@ def serve(config_path: str, db_path: str | None, host: str, port: int,
               help="The audit database (default: [auditor] database in config).")
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md",
               show_default=True, help="Markdown for a briefing, or a standalone HTML page.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write the report to this file instead of stdout.")
-def report_cmd(subject: str, config_path: str, db_path: str | None, fmt: str,
-               output: str | None) -> None:
-    """A report on one subject: fields by source, findings with quotes, and the gaps."""
-    text = api.report(_existing_db(config_path, db_path), subject, fmt)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
+@listing(dest="as_list")
+def report_cmd(subject: str, config_path: str | None, db_path: str | None, fmt: str,
+               output: str | None, as_list: str | None) -> None:
+    """A report on one subject: fields by source, findings with quotes, and the gaps. With
+    --json, --nl, --csv or --tsv: the subject's open findings, in the shape of `findings`.
+
+    \b
+    Examples:
+      auditor report amchepry --format html -o amchepry.html
+      auditor report amchepry --json
+    """
+    path = _existing_db(config_path, db_path)
+    if as_list:
+        store.subject_row(store.open_db(path), subject)  # unknown: exit 2
+        doc = findings_document(api.findings(path, subjects=[subject]))
+        _emit(render(as_list, doc["findings"], document=doc, flat=flat_finding), output)
+        return
+    _emit(api.report(path, subject, fmt), output)
 
 
 @cli.command()
@@ -410,11 +543,16 @@ def report_cmd(subject: str, config_path: str, db_path: str | None, fmt: str,
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems (no progress bar).")
 def bulk(kind: str, query_term: str | None, query_intr: str | None, query_spons: str | None,
          query_cond: str | None, params: tuple[str, ...], archive: str | None, page_size: int,
-         max_pages: int | None, out: str, db_path: str, restart: bool, config_path: str,
+         max_pages: int | None, out: str, db_path: str, restart: bool, config_path: str | None,
          quiet: bool) -> None:
     """Stream a whole registry query (or its bulk download) into snapshots and claims,
     resumably: re-run the same command after an interruption to go on where it stopped.
-    Exit 0 when done, 1 if malformed studies were skipped, 2 on an error."""
+    Exit 0 when done, 1 if malformed studies were skipped, 2 on an error.
+
+    \b
+    Example:
+      auditor bulk ctgov --query.term "iPS cell" --out bulk/ --db bulk.db
+    """
     from auditor.acquire import bulk as bulk_import
     from auditor.acquire.fetch import BASES
     from auditor.acquire.http import make_client
@@ -434,7 +572,8 @@ def bulk(kind: str, query_term: str | None, query_intr: str | None, query_spons:
                 raise AuditorError(f"--param {param!r}: give KEY=VALUE, e.g. "
                                    "filter.overallStatus=RECRUITING")
             query[key] = value
-        config = load_config(config_path) if Path(config_path).exists() else Config()
+        found = _config_file(config_path)
+        config = load_config(found) if found.exists() else Config()
         base = {**BASES, **config.fetch.bases}["ctgov"]
         with make_client(config.fetch) as client:
             result = bulk_import.search(client, query, Path(out), db, page_size=page_size,
@@ -465,10 +604,15 @@ def bulk(kind: str, query_term: str | None, query_intr: str | None, query_spons:
 @click.option("--json", "as_json", is_flag=True, callback=_remember_json,
               help="Print the review recorded as JSON.")
 def review(finding_id: str, decision: str | None, note: str | None, reviewer: str | None,
-           config_path: str, db_path: str | None, as_json: bool) -> None:
+           config_path: str | None, db_path: str | None, as_json: bool) -> None:
     """Review a finding (its id, or 6+ leading characters of it): dismiss, confirm, contest or
     reopen it, with a note. The review holds over later audits while the finding's values and
-    snapshots are unchanged; when they change, the finding reopens and says so."""
+    snapshots are unchanged; when they change, the finding reopens and says so.
+
+    \b
+    Example:
+      auditor review 3f1c2a --dismiss --note "same cohort, counted at consent"
+    """
     import getpass
 
     if not decision:
@@ -492,14 +636,88 @@ def review(finding_id: str, decision: str | None, note: str | None, reviewer: st
 @config_option
 @click.option("--db", "db_path", type=click.Path(dir_okay=False),
               help="The audit database (default: [auditor] database in config).")
-def evidence(finding_id: str, output: str, config_path: str, db_path: str | None) -> None:
+@listing(output=False)
+def evidence(finding_id: str, output: str, config_path: str | None, db_path: str | None,
+             fmt: str | None) -> None:
     """Write a finding's evidence (its id, or 6+ leading characters) as a zip for a
     fact-checker: the finding as JSON, the exact bytes of every snapshot it cites (named by
-    sha256) and their manifest entries."""
+    sha256) and their manifest entries. --json, --nl, --csv, --tsv list what went in (-o is
+    the zip here).
+
+    \b
+    Example:
+      auditor evidence 3f1c2a -o 3f1c2a.zip --json
+    """
     config = _config(config_path)
     done = api.evidence(config, _existing_db(config_path, db_path), finding_id, output)
+    if fmt:
+        rows = [{"finding_id": done["finding_id"], "output": done["output"], "snapshot": name}
+                for name in done["snapshots"]]
+        click.echo(render(fmt, rows, document={"version": VERSION, **done}), nl=False)
+        return
     click.echo(f"{done['finding_id']}: {plural(len(done['snapshots']), 'snapshot')} → "
                f"{done['output']}")
+
+
+@cli.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False))
+@click.option("--demo/--no-demo", default=None,
+              help="Copy the bundled Amchepry dossier into FOLDER/snapshots/amchepry and "
+                   "configure it as a subject (default: when FOLDER is empty or new).")
+def init(folder: str, demo: bool | None) -> None:
+    """Start a project in FOLDER (default: here): a commented starter config.toml and, with
+    --demo, the bundled dossier, so that `auditor audit` runs at once, offline. An existing
+    config.toml is never overwritten (exit 2).
+
+    \b
+    Example:
+      mkdir desk && cd desk && auditor init && auditor audit
+    """
+    done = api.init(folder, demo=demo)
+    files = plural(len(done.snapshots), "file")
+    click.echo(f"wrote {done.config}" + (f" and the demo dossier ({files} under "
+                                         f"{Path(done.snapshots[0]).parent})"
+                                         if done.snapshots else ""))
+    click.echo("next: `auditor audit`" if done.demo else
+               "next: `auditor add SUBJECT --nct … --doi …`, then `auditor audit`")
+
+
+@cli.command()
+@click.argument("subject")
+@click.option("--nct", multiple=True, metavar="NCT", help="A ClinicalTrials.gov id (repeatable).")
+@click.option("--doi", multiple=True, metavar="DOI", help="A paper's DOI (repeatable).")
+@click.option("--pmid", multiple=True, metavar="PMID", help="A PubMed id (repeatable).")
+@click.option("--jrct", multiple=True, metavar="JRCT", help="A jRCT id (repeatable).")
+@click.option("--url", "urls", multiple=True, metavar="URL",
+              help="A page: a registry or PubMed page names its record; any other is read as "
+                   "a web page (repeatable).")
+@click.option("--name", help="The subject's display name (default: SUBJECT).")
+@click.option("--discover/--no-discover", default=True, show_default=True,
+              help="Fetch the given records and add the ones they link to (a paper's "
+                   "registrations, a registration's papers), as `compare` finds them.")
+@config_option
+def add(subject: str, nct: tuple[str, ...], doi: tuple[str, ...], pmid: tuple[str, ...],
+        jrct: tuple[str, ...], urls: tuple[str, ...], name: str | None, discover: bool,
+        config_path: str | None) -> None:
+    """Add a subject with its sources to config.toml, keeping the file's comments. Offline,
+    the sources given are added alone and discovery is reported skipped; `auditor fetch`
+    then saves them.
+
+    \b
+    Example:
+      auditor add bluerock --nct NCT04802733 --doi 10.1038/s41586-025-08845-y
+    """
+    path = _config_file(config_path)
+    done = api.add_subject(path, subject, identifiers=[*nct, *doi, *pmid, *jrct],
+                           urls=list(urls), name=name, discover=discover)
+    for failure in done.failed:
+        click.echo(f"not fetched: {failure}", err=True)
+    if done.skipped:
+        click.echo(f"{done.skipped}; added the sources given only", err=True)
+    click.echo(f"added subject {subject!r} with {plural(len(done.sources), 'source')} "
+               f"({', '.join(s['name'] for s in done.sources)}) → {done.config}")
+    click.echo("next: `auditor audit`" if done.fetched else
+               "next: `auditor fetch`, then `auditor audit`")
 
 
 if __name__ == "__main__":

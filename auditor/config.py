@@ -84,7 +84,7 @@ class IgnoreRule(BaseModel):
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     database: str = "audit.db"
-    snapshots: str = "fixtures"
+    snapshots: str = "snapshots"
     fail_on: str = "medium"
     stale_after_days: int = Field(default=365, ge=0)
 
@@ -149,6 +149,24 @@ def _line_of(text: str, key: str, table: str | None = None, index: int = 0) -> i
     return start + 1 if table and seen >= index else None
 
 
+#: Names the config to use when no --config is given (before the search up the folders).
+CONFIG_ENV = "AUDITOR_CONFIG"
+
+
+def find_config(start: str | Path | None = None) -> Path:
+    """The config to use when none is named: $AUDITOR_CONFIG; else config.toml in `start`
+    (default: the working folder) or the nearest folder above it that has one, as git finds
+    its repository; else start/config.toml, whose absence load_config reports."""
+    named = os.environ.get(CONFIG_ENV)
+    if named:
+        return Path(named)
+    here = Path(start or Path.cwd()).absolute()
+    for folder in (here, *here.parents):
+        if (folder / "config.toml").is_file():
+            return folder / "config.toml"
+    return here / "config.toml"
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate config.toml; secrets may come from AUDITOR_CONTACT_EMAIL/NCBI_API_KEY."""
     path = Path(path)
@@ -156,7 +174,8 @@ def load_config(path: str | Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: config file not found; pass --config or create config.toml") from None
+            f"{path}: config file not found; run `auditor init` to write a starter (or "
+            "pass --config or create config.toml)") from None
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text ({e}); save it as UTF-8") from e
     try:

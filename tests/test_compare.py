@@ -40,9 +40,11 @@ def test_compare_json_shape_is_stable(dossier, run_cli):
     dossier.edit(files[0], "Size</th><td>7</td>", "Size</th><td>8</td>")
     doc = json.loads(run_cli("compare", "--json",
                              *[str(dossier.snapshot(f)) for f in files]).stdout)
-    assert set(doc) == {"findings", "claims"}
+    assert set(doc) == {"version", "findings", "claims"}
+    assert doc["version"] == 1
     f = doc["findings"][0]
     assert {"subject", "field", "kind", "rule", "severity", "message", "sources"} <= set(f)
+    assert f["status"] is None and f["review"] is None  # compare stores nothing
     assert {"source", "kind", "value", "quote", "locator"} <= set(f["sources"][0])
     c = doc["claims"][0]
     assert {"subject", "source", "field", "value", "quote", "locator", "snapshot_sha256"} <= set(c)

@@ -25,10 +25,10 @@ def _fails_cleanly(dossier, *names: str) -> str:
 
 
 @pytest.mark.parametrize("old,new,expected", [
-    ('fail_on = "medium"', 'fail_on = "urgent"', ["config.toml, line 7", "fail_on"]),
-    ('kind = "pubmed"', 'kind = "pubmeds"', ["line 39", "pubmeds"]),
-    ('name = "pubmed"', 'name = "pubmed"\ncolour = "blue"', ["line 39", "unknown key", "colour"]),
-    ('stale_after_days = 365', 'stale_after_days = "soon"', ["line 8", "stale_after_days"]),
+    ('fail_on = "medium"', 'fail_on = "urgent"', ["config.toml, line 9", "fail_on"]),
+    ('kind = "pubmed"', 'kind = "pubmeds"', ["line 49", "pubmeds"]),
+    ('name = "pubmed"', 'name = "pubmed"\ncolour = "blue"', ["line 49", "unknown key", "colour"]),
+    ('stale_after_days = 365', 'stale_after_days = "soon"', ["line 10", "stale_after_days"]),
     ('[[subjects]]', '[[subjects]\n', ["config.toml", "line"]),
 ])
 def test_bad_config_line(audited, old, new, expected):

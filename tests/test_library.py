@@ -13,8 +13,8 @@ def test_the_front_door_exports_exactly_these_names():
         "FIELDS", "SEVERITY_ORDER", "AuditResult", "AuditorError", "Claim", "CompareResult",
         "Comparison", "Config", "ConfigError", "FetchError", "Finding", "FindingSource",
         "ParseError", "Reading", "Snapshot", "SnapshotError", "SourceRef", "Subject",
-        "__version__", "audit", "compare", "digest", "discover", "fetch", "load_config",
-        "report"])
+        "__version__", "add_subject", "audit", "compare", "digest", "discover", "fetch", "init",
+        "load_config", "report"])
     for name in auditor.__all__:
         assert hasattr(auditor, name), name
 

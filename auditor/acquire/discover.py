@@ -78,17 +78,28 @@ class Discovery:
     claims: list[Claim] = field(default_factory=list)
     fetched: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    #: Each document read, as the source a config would name: (name, kind, identifier).
+    records: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def discover(identifier: str, config: Config, *, client: Client | None = None,
-             limit: int = MAX_DOCUMENTS) -> Discovery:
-    """Fetch the document for `identifier` and the documents it links to, into
-    config.snapshot_dir/compare/, and read their claims."""
+def start_of(identifier: str) -> list[tuple[str, str]]:
+    """The documents to fetch first for one identifier (a DOI: Crossref and Europe PMC; a
+    jRCT id: the Japanese and English pages); an error if it is not one we can start from."""
     start = classify(identifier)
     if start is None:
         raise AuditorError(f"{identifier!r} is neither a file nor a DOI, PMID, NCT or jRCT id; "
                            "give a snapshot path or an identifier like 10.1038/s41586-025-08700-0")
-    queue = _next(*start) if start[0] in ("crossref", "jrct") else [start]
+    return _next(*start) if start[0] in ("crossref", "jrct") else [start]
+
+
+def discover(identifier: str | list[str], config: Config, *, client: Client | None = None,
+             limit: int = MAX_DOCUMENTS, folder: str = "compare") -> Discovery:
+    """Fetch the document for `identifier` (or each of several) and the documents it links
+    to, into config.snapshot_dir/`folder`/ (also the claims' subject), and read their
+    claims."""
+    queue: list[tuple[str, str]] = []
+    for ident in [identifier] if isinstance(identifier, str) else identifier:
+        queue += [s for s in start_of(ident) if s not in queue]
     seen: set[tuple[str, str]] = set(queue)
     out = Discovery()
     own = client is None
@@ -97,8 +108,8 @@ def discover(identifier: str, config: Config, *, client: Client | None = None,
         while queue and len(out.fetched) < limit:
             kind, ident = queue.pop(0)
             name = f"{kind}-{re.sub(r'[^A-Za-z0-9.-]+', '_', ident)}"
-            ref = SourceRef(name=name, subject="compare", kind=kind, identifier=ident,
-                            snapshot=f"compare/{name}{EXTENSIONS[kind]}")
+            ref = SourceRef(name=name, subject=folder, kind=kind, identifier=ident,
+                            snapshot=f"{folder}/{name}{EXTENSIONS[kind]}")
             result = fetch_one(config, ref, http)
             if not result.ok or result.snapshot is None:
                 if not out.fetched:
@@ -106,6 +117,7 @@ def discover(identifier: str, config: Config, *, client: Client | None = None,
                 out.failed.append(f"{name}: {result.error}")
                 continue
             out.fetched.append(name)
+            out.records.append((name, kind, ident))
             snapshot, body = snapshots.load(config.snapshot_dir, ref.snapshot or "",
                                             source=name, kind=kind)
             doc = Document(body, snapshot.media_type, snapshot.url, name)
@@ -114,7 +126,7 @@ def discover(identifier: str, config: Config, *, client: Client | None = None,
             except AuditorError as e:
                 out.failed.append(f"{name}: {e}")
                 continue
-            out.claims += stamp(readings, subject="compare", ref=ref, snapshot=snapshot,
+            out.claims += stamp(readings, subject=folder, ref=ref, snapshot=snapshot,
                                 role=sources.role_of(kind))
             for r in readings:
                 if r.field != "identifiers" or not r.value:

@@ -22,7 +22,7 @@ def reference() -> str:
     runner = CliRunner()
     parts = []
     for name in sorted(cli.commands):
-        text = runner.invoke(cli, [name, "--help"], terminal_width=88).output
+        text = runner.invoke(cli, [name, "--help"], prog_name="auditor", terminal_width=88).output
         parts.append(f"### `auditor {name}`\n\n```\n{text.rstrip()}\n```\n")
     return "\n".join(parts)
 
