@@ -26,11 +26,11 @@ from auditor.acquire.discover import discover as discover_links
 from auditor.acquire.fetch import FetchResult, fetch_sources
 from auditor.acquire.http import Client
 from auditor.audit import AuditResult, compare_documents, run_audit
-from auditor.config import Config, Settings
+from auditor.config import Config, Settings, check_date
 from auditor.diff import compare_fields, judge
 from auditor.errors import AuditorError
 from auditor.lock import audit_lock
-from auditor.models import Claim, Comparison, Finding, Subject
+from auditor.models import Claim, Comparison, Finding, RegistryVersion, Subject
 from auditor.outputs.subject_report import digest_markdown, subject_report
 
 
@@ -72,14 +72,23 @@ class CompareResult:
     fetched: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     snapshot_folder: Path | None = None
+    #: Earlier versions of the registry records compared (their change history).
+    versions: list[RegistryVersion] = field(default_factory=list)
+    #: How each record was reached from the one before (discovery's links).
+    links: list[dict[str, str | None]] = field(default_factory=list)
 
 
 def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Config | None = None,
-            client: Client | None = None) -> CompareResult:
+            client: Client | None = None, as_of: str | None = None,
+            history: bool = True) -> CompareResult:
     """Compare snapshot files (paths, `KIND:PATH` strings or `(kind, path)` pairs), or start
     from one identifier (DOI, PMID, NCT or jRCT id): fetch it and what it links to, then
     compare. One file alone gives what that source says (its claims). No database is
-    written."""
+    written. From an identifier, a ClinicalTrials.gov record's change history is fetched too
+    (unless `history` is False): papers are compared with the last version before the trial
+    started, or the version in force on `as_of` (YYYY-MM-DD), and its amendments judged."""
+    if as_of is not None:
+        as_of = check_date(as_of, "as_of")
     if not sources_or_ids:
         raise AuditorError("nothing to compare: give two snapshot files, or one DOI, PMID, NCT "
                            "or jRCT id")
@@ -87,14 +96,19 @@ def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Confi
     first = sources_or_ids[0]
     if len(sources_or_ids) == 1 and isinstance(first, str) and not Path(first).exists() \
             and classify(first):
-        found = discover(first, config, client=client)
+        found = discover_links(first, config, client=client, history=history or bool(as_of))
         subject = Subject(id="compare", name=first, adhoc=True)
-        judged = judge(subject, found.claims, config)
+        judged = judge(subject, found.claims, config, versions=found.versions,
+                       as_of={"*": as_of} if as_of else None)
         return CompareResult(found.claims, judged.findings,
                              compare_fields(subject, found.claims, judged.findings,
                                             judged.compared),
                              fetched=found.fetched, failed=found.failed,
-                             snapshot_folder=config.snapshot_dir / "compare")
+                             snapshot_folder=config.snapshot_dir / "compare",
+                             versions=found.versions, links=found.links)
+    if as_of is not None:
+        raise AuditorError("--as-of needs a registry's change history: give one NCT id (or a "
+                           "DOI or PMID that leads to one), not snapshot files")
     if len(sources_or_ids) == 1 and not _kind_and_path(first)[1].exists():
         raise AuditorError(f"{first}: no such file, and not a DOI, PMID, NCT or jRCT id; give "
                            "snapshot files, or one identifier to fetch and compare")

@@ -178,15 +178,25 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
               type=click.Path(dir_okay=False),
               help="Used, if it exists, for fetch settings and the snapshot folder when an "
                    "identifier is given.")
-def compare(sources: tuple[str, ...], as_json: bool, fail_on: str, config_path: str) -> None:
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+              help="Compare papers with the registry version in force on this date (default: "
+                   "the last version before the trial started).")
+@click.option("--history/--no-history", default=True, show_default=True,
+              help="Fetch a ClinicalTrials.gov record's change history (each version once) "
+                   "and judge its amendments.")
+def compare(sources: tuple[str, ...], as_json: bool, fail_on: str, config_path: str,
+            as_of: str | None, history: bool) -> None:
     """Compare snapshot files (PATH, or KIND:PATH when the format is ambiguous), or give one
     identifier (DOI, PMID, NCT or jRCT id) to fetch the paper and its registrations, or the
     registration and its papers, and compare them: no config needed."""
     config = load_config(config_path) if Path(config_path).exists() else None
-    result = api.compare(*sources, config=config)
+    result = api.compare(*sources, config=config, as_of=as_of, history=history)
     claims, findings, comparisons = result.claims, result.findings, result.comparisons
     if result.fetched and not as_json:
         click.echo(f"fetched {', '.join(result.fetched)} → {result.snapshot_folder}")
+        if result.versions:
+            click.echo(f"change history: {len(result.versions)} versions of "
+                       f"{', '.join(sorted({v.registry_id for v in result.versions}))}")
     for failure in result.failed:
         click.echo(f"not compared: {failure}", err=True)
     if as_json:
