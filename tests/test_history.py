@@ -11,6 +11,9 @@ glutamate, the outcome the (reconstructed) paper reports."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -241,3 +244,32 @@ ctgov = "{base}/ctgov"
 ctgov_int = "{base}/int"
 """)
     return path
+
+
+def test_a_history_fetch_killed_half_way_resumes_where_it_stopped(registry, tmp_path):
+    """A real kill (SIGKILL) of `auditor compare` while versions are still coming: the versions
+    saved before it are never requested again; the next run fetches only the rest."""
+    server, config = registry
+    for n in range(VERSIONS):
+        server.add(f"/int/studies/{NCT}/history/{n}", (HERE / f"version-{n}.json").read_bytes(),
+                   latency=0.4)
+    folder = Path(load_config(config).snapshot_dir) / folder_for("compare", NCT)
+    auditor = [str(Path(sys.executable).parent / "auditor"), "compare", "--config", str(config),
+               "--json", NCT]
+    process = subprocess.Popen(auditor, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):  # a "did not hang" guard of 60 s, far above the ~1 s needed
+            if (folder / "version-1.json").exists():
+                break
+            time.sleep(0.1)
+        process.kill()
+    finally:
+        process.wait(timeout=60)
+    saved = sorted(int(p.stem.split("-")[1]) for p in folder.glob("version-*.json"))
+    assert 1 in saved and len(saved) < VERSIONS, saved
+    result = subprocess.run(auditor, capture_output=True, text=True, timeout=120)
+    assert result.returncode in (0, 1), result.stderr
+    assert all(server.count(f"/int/studies/{NCT}/history/{n}") == 1 for n in saved)
+    assert sorted(p.name for p in folder.glob("version-*.json")) == [
+        f"version-{n}.json" for n in range(VERSIONS)]
+    assert "primary_outcome_amended" in result.stdout
