@@ -237,6 +237,8 @@ class RegistryVersion:
     url: str = ""
     snapshot_sha256: str = ""
     results_posted: str | None = None  # resultsFirstPostDate, when the version states it
+    path: str = ""  # the version's snapshot, relative to the snapshot folder
+    retrieved_at: str = ""
 
     def label(self) -> str:
         """'version 3 (2019-09-10)': how findings name a version."""

@@ -15,12 +15,13 @@ is named in the result; the others are kept and judged.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from auditor import snapshots
 from auditor.acquire.http import Client, Response
-from auditor.acquire.saving import fetch_into, save_response
+from auditor.acquire.saving import FetchResult, Status, default_path, fetch_into, save_response
 from auditor.config import Config
 from auditor.errors import AuditorError, SnapshotError
 from auditor.models import RegistryVersion, SourceRef, stamp
@@ -153,7 +154,8 @@ def load_history(root: Path, folder: str, nct: str, *, source: str,
             status=change["status"], module_labels=change["module_labels"],
             claims=stamp(readings, subject=subject, ref=_ref(source, subject, path),
                          snapshot=snap, role="registry"),
-            url=snap.url, snapshot_sha256=snap.sha256, results_posted=facts["results_posted"]))
+            url=snap.url, snapshot_sha256=snap.sha256, results_posted=facts["results_posted"],
+            path=path, retrieved_at=snap.retrieved_at))
     return versions, missing
 
 
@@ -165,3 +167,48 @@ def history_folders(root: Path) -> list[tuple[str, str]]:
         nct = folder.name.removeprefix("ctgov-").removesuffix("-history")
         found.append((str(folder.parent.relative_to(root)), nct))
     return found
+
+
+# --- a configured source's history (`history = true` on a ctgov source) ------------------
+
+def nct_of(ref: SourceRef) -> str | None:
+    """The NCT number a ClinicalTrials.gov source names (its identifier, else its URL)."""
+    found = re.search(r"NCT\d{8}", f"{ref.identifier or ''} {ref.url or ''}", re.IGNORECASE)
+    return found.group(0).upper() if found else None
+
+
+def source_folder(ref: SourceRef) -> str:
+    """The folder beside the source's snapshot where its history is kept."""
+    return str(PurePosixPath(ref.snapshot or default_path(ref)).parent)
+
+
+def fetch_source_history(config: Config, ref: SourceRef, client: Client,
+                         bases: dict[str, str] | None = None) -> FetchResult:
+    """Fetch a configured source's history; one result, named '<source> history', failed
+    when the change list or any version could not be fetched (the rest are kept)."""
+    name = f"{ref.name} history"
+    nct = nct_of(ref)
+    if nct is None:
+        return FetchResult(name, ref.url or "", "failed", None,
+                           f"source {ref.name!r}: history = true, but no NCT number in its "
+                           "identifier or url; give identifier = \"NCT…\"")
+    bases = {**BASES, **config.fetch.bases, **(bases or {})}
+    result = fetch_history(config, nct, client, source_folder(ref), source=ref.name,
+                           subject=ref.subject, bases=bases)
+    url = ctgov.history_url(nct, bases)
+    if result.error and not result.changes or result.failed:
+        return FetchResult(name, url, "failed", None, "; ".join(result.problems))
+    status: Status = "saved" if result.fetched else "unchanged"
+    return FetchResult(name, url, status, None,
+                       f"{len(result.changes)} versions, {len(result.fetched)} new")
+
+
+def source_history(config: Config, ref: SourceRef) -> tuple[list[RegistryVersion], list[str]]:
+    """The versions of a configured source kept on disk (none before its history is fetched),
+    and what is missing."""
+    nct = nct_of(ref)
+    if not ref.history or nct is None:
+        return [], []
+    versions, missing = load_history(config.snapshot_dir, folder_for(source_folder(ref), nct),
+                                     nct, source=ref.name, subject=ref.subject)
+    return versions, list(missing.values())
