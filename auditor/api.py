@@ -24,6 +24,7 @@ from auditor import store
 from auditor.acquire.discover import Discovery, classify
 from auditor.acquire.discover import discover as discover_links
 from auditor.acquire.fetch import FetchResult, fetch_sources
+from auditor.acquire.history import folder_for
 from auditor.acquire.http import Client
 from auditor.audit import AuditResult, compare_documents, run_audit
 from auditor.config import Config, Settings, check_date
@@ -126,6 +127,48 @@ def _kind_and_path(source: str | Path | tuple[str | None, Path]) -> tuple[str | 
     if sep and kind in source_kinds.KINDS:
         return kind, Path(rest)
     return None, Path(text)
+
+
+@dataclass
+class RegistryHistory:
+    """A registry record's versions as kept on disk, and the amendments judged over them."""
+
+    registry_id: str
+    folder: str
+    versions: list[RegistryVersion]
+    findings: list[Finding]
+    missing: list[str]
+
+
+def registry_history(identifier: str, config: Config | None = None) -> RegistryHistory:
+    """The change history of one ClinicalTrials.gov record kept in the snapshot folder (by
+    `auditor compare NCT…` or `auditor fetch` of a source with history = true), and what the
+    amendment rules find over it. Nothing is fetched."""
+    from auditor.acquire.history import history_folders, load_history
+    from auditor.rules.amendments import AMENDMENT_RULES
+    from auditor.sources import ctgov
+
+    config = config or Config(auditor=Settings(snapshots="snapshots"))
+    nct = ctgov.url_for(identifier, {"ctgov": ""}).removeprefix("/studies/")
+    found = [(parent, folder_nct) for parent, folder_nct in history_folders(config.snapshot_dir)
+             if folder_nct == nct]
+    if not found:
+        raise AuditorError(f"no change history of {nct} in {config.snapshot_dir}; run "
+                           f"`auditor compare {nct}` (or `auditor fetch` with history = true "
+                           "on its source) first")
+    best: tuple[list[RegistryVersion], dict[int, str], str] | None = None
+    for parent, _ in found:
+        folder = folder_for(parent, nct)
+        versions, missing = load_history(config.snapshot_dir, folder, nct, source=nct)
+        if best is None or len(versions) > len(best[0]):
+            best = (versions, missing, folder)
+    assert best is not None
+    versions, missing, folder = best
+    subject = Subject(id=nct, name=nct, adhoc=True)
+    findings = [f for f in judge(subject, [], config, versions=versions).findings
+                if f.rule in AMENDMENT_RULES]
+    return RegistryHistory(nct, str(config.snapshot_dir / folder), versions, findings,
+                           list(missing.values()))
 
 
 def discover(identifier: str, config: Config, *, client: Client | None = None) -> Discovery:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -31,6 +32,7 @@ from auditor.outputs.terminal import (
     plural,
     summary_line,
 )
+from auditor.outputs.timeline import timeline_json, timeline_text
 from auditor.outputs.watch import profile_line
 
 #: A terminal summary stays readable: field tables for a few subjects, the top findings.
@@ -258,7 +260,19 @@ def _review_state(row: dict[str, Any]) -> str:
 @click.option("--db", "db_path", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, callback=_remember_json)
 def history(subject: str, config_path: str, db_path: str | None, as_json: bool) -> None:
-    """What changed for one subject, run by run: findings opened, reopened and resolved."""
+    """What changed for one subject, run by run: findings opened, reopened and resolved. For
+    an NCT id, the registry record's versions (kept by `auditor compare NCT…` or a source with
+    history = true): date, status and modules changed, and the amendments found."""
+    if re.fullmatch(r"(?i)NCT\d{8}", subject.strip()):
+        config = load_config(config_path) if Path(config_path).exists() else None
+        found = api.registry_history(subject, config)
+        parts = (found.registry_id, found.folder, found.versions, found.findings, found.missing)
+        if as_json:
+            click.echo(json.dumps(timeline_json(*parts), indent=2, ensure_ascii=False,
+                                  default=str))
+        else:
+            click.echo(timeline_text(*parts))
+        return
     path = db_path or _config(config_path).database_path
     if not Path(path).exists():
         raise AuditorError(f"{path}: no audit database yet; run `auditor audit` first")

@@ -49,8 +49,9 @@ def judge(subject: Subject, claims: list[Claim], config: Config | None = None, *
         trial_rule = name != "different_trial" and bool(set(r.fields) & TRIAL_FIELDS)
         for scope in (per_trial if per_trial and trial_rule else [claims]):
             names = {c.source for c in scope}
-            ctx = Context(subject=subject, claims=scope,
-                          versions=[v for v in versions or [] if v.source in names],
+            ctx = Context(subject=subject, claims=scope,  # a trial's scope: its versions
+                          versions=list(versions or []) if scope is claims else
+                          [v for v in versions or [] if v.source in names],
                           as_of=dict(as_of or {}),
                           threshold=settings.threshold if settings else None,
                           severity=cast(Severity, settings.severity)

@@ -241,8 +241,8 @@ class RegistryVersion:
     retrieved_at: str = ""
 
     def label(self) -> str:
-        """'version 3 (2019-09-10)': how findings name a version."""
-        return f"version {self.version} ({self.date})"
+        """'version 3 of 2019-09-10': how findings name a version."""
+        return f"version {self.version} of {self.date}"
 
 
 @dataclass

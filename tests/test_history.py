@@ -77,11 +77,11 @@ def test_compare_an_nct_quotes_both_versions_of_a_primary_outcome_changed_after_
     assert len(amended) == 1, amended
     f = amended[0]
     assert f["field"] == "primary_outcomes" and f["severity"] == "medium"
-    assert "version 2 (2019-01-15)" in f["message"] and "version 3 (2019-05-02)" in f["message"]
+    assert "version 2 of 2019-01-15" in f["message"] and "version 3 of 2019-05-02" in f["message"]
     assert "after the start (2018-03-08)" in f["message"]
     sides = f["sources"]
-    assert [s["source"] for s in sides] == [f"ctgov-{NCT} version 2 (2019-01-15)",
-                                            f"ctgov-{NCT} version 3 (2019-05-02)"]
+    assert [s["source"] for s in sides] == [f"ctgov-{NCT} version 2 of 2019-01-15",
+                                            f"ctgov-{NCT} version 3 of 2019-05-02"]
     assert "BOLD" in sides[0]["quote"] and "glutamate" in sides[1]["quote"]
     assert sides[0]["snapshot_sha256"] != sides[1]["snapshot_sha256"]
     assert sides[1]["url"].endswith(f"/int/studies/{NCT}/history/3")
@@ -105,19 +105,19 @@ def test_the_paper_is_compared_with_the_last_version_before_the_start(registry, 
     missing = [f for f in switched if f["kind"] == "missing"]
     assert len(missing) == 1, switched
     assert "blood oxygenation level dependent" in missing[0]["message"]
-    assert (f"ctgov-{NCT} version 0 (2018-02-01), the last version before the start on "
+    assert (f"ctgov-{NCT} version 0 of 2018-02-01, the last version before the start on "
             "2018-03-08") in missing[0]["message"]
     assert missing[0]["sources"][0]["url"].endswith("/history/0")
     promoted = [f for f in switched if f["details"].get("category") ==
                 "secondary promoted to primary"]
-    assert promoted and "version 0 (2018-02-01)" in promoted[0]["message"]
+    assert promoted and "version 0 of 2018-02-01" in promoted[0]["message"]
 
 
 def test_as_of_before_the_change_compares_the_paper_with_the_old_outcome(registry, run_cli):
     _, config = registry
     switched = _switching(_compare(run_cli, config, "PMID:99999999", "--as-of", "2018-12-01"))
     assert switched, "the paper's glutamate outcome was not the primary on 2018-12-01"
-    assert all(f"ctgov-{NCT} version 1 (2018-03-20), the version in force on 2018-12-01"
+    assert all(f"ctgov-{NCT} version 1 of 2018-03-20, the version in force on 2018-12-01"
                in f["message"] for f in switched)
 
 
@@ -273,3 +273,32 @@ def test_a_history_fetch_killed_half_way_resumes_where_it_stopped(registry, tmp_
     assert sorted(p.name for p in folder.glob("version-*.json")) == [
         f"version-{n}.json" for n in range(VERSIONS)]
     assert "primary_outcome_amended" in result.stdout
+
+
+def test_history_of_an_nct_prints_its_versions_and_what_each_changed(registry, run_cli):
+    server, config = registry
+    _compare(run_cli, config, NCT)
+    requests = server.count(f"/int/studies/{NCT}/history")
+    result = run_cli("history", NCT, "--config", str(config))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"{NCT}: 5 versions (")
+    assert lines[1].split()[:4] == ["version", "0", "2018-02-01", "NOT_YET_RECRUITING"]
+    v3 = next(i for i, line in enumerate(lines) if line.startswith("version 3"))
+    assert "Study Status, Outcome Measures" in lines[v3]
+    below = " ".join(lines[v3 + 1:next(i for i, line in enumerate(lines)
+                                         if line.startswith("version 4"))])
+    assert "primary_outcomes:" in below and "status:" in below
+    assert server.count(f"/int/studies/{NCT}/history") == requests  # read from disk only
+    data = json.loads(run_cli("history", NCT, "--config", str(config), "--json").stdout)
+    assert [v["version"] for v in data["versions"]] == list(range(VERSIONS))
+    assert {a["rule"] for a in data["versions"][3]["amendments"]} == {
+        "primary_outcome_amended", "status_backwards", "completion_date_slipped"}
+
+
+def test_history_of_an_nct_never_fetched_says_how_to_get_it(registry, run_cli):
+    _, config = registry
+    result = run_cli("history", "NCT01234567", "--config", str(config))
+    assert result.exit_code == 2
+    assert "no change history of NCT01234567" in result.output
+    assert "auditor compare NCT01234567" in result.output

@@ -89,7 +89,7 @@ def test_fetch_keeps_the_versions_beside_the_source_and_audit_judges_them(served
     assert {"primary_outcome_amended", "enrollment_amended", "completion_date_slipped",
             "status_backwards", "outcome_switching"} <= rules
     switched = [f for f in findings if f["rule"] == "outcome_switching"]
-    assert all("registry version 0 (2018-02-01), the last version before the start" in
+    assert all("registry version 0 of 2018-02-01, the last version before the start" in
                f["message"] for f in switched)
 
     db = store.open_db(tmp_path / "audit.db")

@@ -67,7 +67,7 @@ def test_an_outcome_removed_names_the_version_that_removed_it(record):
     without = replace(v[3], claims=[c for c in v[3].claims if c.field != "primary_outcomes"])
     found = _amended(claims, [v[2], without])
     assert [f.details["change"] for f in found] == ["removed"]
-    assert found[0].sources[1].locator == "(not stated in version 3 (2019-05-02))"
+    assert found[0].sources[1].locator == "(not stated in version 3 of 2019-05-02)"
 
 
 @pytest.mark.parametrize("as_of,expected", [

@@ -19,6 +19,10 @@ from auditor.read.outcomes import outcome_key
 from auditor.read.values import squash
 from auditor.rules import Context, finding, rule
 
+#: The rules of this family (the Datasette `amendments` view lists the same names).
+AMENDMENT_RULES = ("primary_outcome_amended", "enrollment_amended", "completion_date_slipped",
+                   "status_backwards")
+
 #: How far a status has got: a later version saying less far along went backwards.
 STATUS_STAGE = {"WITHDRAWN": None, "SUSPENDED": None, "UNKNOWN": None,
                 "NOT_YET_RECRUITING": 0, "RECRUITING": 1, "ENROLLING_BY_INVITATION": 1,
@@ -98,7 +102,7 @@ def chosen_version(ctx: Context, source: str, versions: list[RegistryVersion]
 def registered(ctx: Context, field: str) -> tuple[list[Claim], dict[str, str]]:
     """The registry's claims of `field` as the outcome rules compare them: for a source with
     a change history, those of the chosen version (none if it stated none); and claim id →
-    how to name where it came from ('ctgov-NCT… version 1 (2018-03-15), the last version
+    how to name where it came from ('ctgov-NCT… version 1 of 2018-03-15, the last version
     before the start on 2018-03-08')."""
     histories = by_source(ctx)
     labels: dict[str, str] = {}
