@@ -32,7 +32,7 @@ from auditor.outputs.terminal import (
     plural,
     summary_line,
 )
-from auditor.outputs.timeline import timeline_json, timeline_text
+from auditor.outputs.timeline import registry_rows_text, timeline_json, timeline_text
 from auditor.outputs.watch import profile_line
 
 #: A terminal summary stays readable: field tables for a few subjects, the top findings.
@@ -279,15 +279,20 @@ def history(subject: str, config_path: str, db_path: str | None, as_json: bool) 
     db = store.open_db(path)
     store.subject_row(db, subject)  # an unknown subject is an error (exit 2), as for `report`
     rows = store.history(db, subject)
+    timeline = store.registry_timeline(db, subject)
     if as_json:
-        click.echo(json.dumps({"subject": subject, "events": rows}, indent=2,
-                              ensure_ascii=False))
+        click.echo(json.dumps({"subject": subject, "events": rows,
+                               **({"registry_versions": timeline} if timeline else {})},
+                              indent=2, ensure_ascii=False))
         return
     if not rows:
         click.echo(f"no history for {subject!r}")
     for r in rows:
         click.echo(f"{r['started_at']}  {r['event']:9} {r['severity']:6} {r['field']:20} "
                    f"{r['message']}")
+    if timeline:
+        click.echo()
+        click.echo(registry_rows_text(timeline))
 
 
 @cli.command()

@@ -158,3 +158,18 @@ def test_history_on_a_source_that_is_not_ctgov_is_refused(tmp_path, run_cli):
     result = run_cli("audit", "--config", str(config))
     assert result.exit_code == 2 and "history and as_of are for ClinicalTrials.gov" in \
         result.output
+
+
+def test_history_of_an_audited_subject_shows_its_registry_timeline(served, tmp_path, run_cli):
+    config = _project(tmp_path, served.url(""))
+    run_cli("fetch", "--config", str(config), "-q")
+    run_cli("audit", "--config", str(config), "-q")
+    result = run_cli("history", "get73", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    v3 = next(i for i, line in enumerate(lines) if line.startswith(f"{NCT} version 3 "))
+    assert "2019-05-02  RECRUITING  Study Status, Outcome Measures" in lines[v3]
+    assert lines[v3 + 1].startswith("    ") and "primary outcome changed" in " ".join(
+        lines[v3 + 1:v3 + 8])
+    data = json.loads(run_cli("history", "get73", "--config", str(config), "--json").stdout)
+    assert [r["version"] for r in data["registry_versions"]] == list(range(VERSIONS))

@@ -4,6 +4,7 @@ the rules found, each naming both versions."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from typing import Any
 
@@ -44,3 +45,18 @@ def timeline_json(registry_id: str, folder: str, versions: list[RegistryVersion]
                                           "details": f.details}
                                          for f in findings if _made_by(f) == v.version]}
                          for v in versions]}
+
+
+def registry_rows_text(rows: list[dict[str, Any]]) -> str:
+    """The `registry_timeline` rows of an audited subject: a line per version, its amendments
+    (severity: message) beneath it."""
+    lines: list[str] = []
+    width = max(60, terminal_width(100))
+    for r in rows:
+        labels = ", ".join(json.loads(r["module_labels"] or "[]")) or "(no modules listed)"
+        lines.append(f"{r['registry_id']} version {r['version']:<3} {r['date']}  "
+                     f"{r['status'] or '?'}  {labels}")
+        for message in filter(None, (r["amendment_messages"] or "").split(" | ")):
+            lines += textwrap.wrap(message, width=width, initial_indent="    ",
+                                   subsequent_indent="        ")
+    return "\n".join(lines)

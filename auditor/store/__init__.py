@@ -569,6 +569,15 @@ def history(db: sqlite_utils.Database, subject: str) -> list[dict[str, Any]]:
         [subject]))
 
 
+def registry_timeline(db: sqlite_utils.Database, subject: str) -> list[dict[str, Any]]:
+    """The subject's registry versions, oldest first, each with the amendments it made (the
+    `registry_timeline` view)."""
+    if not db.table("registry_versions").exists():
+        return []
+    return list(db.query("select * from registry_timeline where subject = ? "
+                         "order by registry_id, version", [subject]))
+
+
 def failing_sources(db: sqlite_utils.Database) -> dict[str, str]:
     """Sources whose last fetch failed: name → the error."""
     if not db.table("sources").exists():
