@@ -302,3 +302,22 @@ def test_history_of_an_nct_never_fetched_says_how_to_get_it(registry, run_cli):
     assert result.exit_code == 2
     assert "no change history of NCT01234567" in result.output
     assert "auditor compare NCT01234567" in result.output
+
+
+def test_history_requests_keep_to_the_host_s_rate_limit(registry, run_cli):
+    """[fetch.rate_limits] spaces every request to the host, versions included: at 5 per
+    second no two history requests are less than 0.2 s apart (a lower bound: no clock race)."""
+    server, config = registry
+    config.write_text(config.read_text().replace("default = 1000.0", "default = 5.0"))
+    _compare(run_cli, config, NCT)
+    times = sorted(h.at for path, hits in server.hits.items() if path.startswith("/int/")
+                   for h in hits)
+    assert len(times) == 1 + VERSIONS
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.2 * 0.95
+
+
+def test_no_history_fetches_none(registry, run_cli):
+    server, config = registry
+    findings = _compare(run_cli, config, NCT, "--no-history")
+    assert not [f for f in findings if f["rule"] == "primary_outcome_amended"]
+    assert not any(path.startswith("/int/") for path in server.hits)
