@@ -1,8 +1,8 @@
 """Diff rules: small pure functions from one subject's claims to findings.
 
 Each rule has a stable name, a default severity and a one-line explanation, and is grouped
-with its family (counts, outcomes, status, design, regulatory, identifiers, language,
-integrity). config.toml may switch a rule off or change its threshold or severity:
+with its family (counts, outcomes, amendments, status, design, regulatory, identifiers,
+language, integrity). config.toml may switch a rule off or change its threshold or severity:
 
     [rules.outcome_switching]
     threshold = 70
