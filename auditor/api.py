@@ -29,13 +29,14 @@ from auditor import sources as source_kinds
 from auditor.acquire.discover import Discovery, classify
 from auditor.acquire.discover import discover as discover_links
 from auditor.acquire.fetch import FetchResult, fetch_sources
+from auditor.acquire.history import folder_for
 from auditor.acquire.http import Client
 from auditor.audit import AuditResult, compare_documents, run_audit
-from auditor.config import Config, Settings
+from auditor.config import Config, Settings, check_date
 from auditor.diff import compare_fields, judge
 from auditor.errors import AuditorError
 from auditor.lock import audit_lock
-from auditor.models import SEVERITY_ORDER, Claim, Comparison, Finding, Subject
+from auditor.models import SEVERITY_ORDER, Claim, Comparison, Finding, RegistryVersion, Subject
 from auditor.outputs.subject_report import digest_markdown, subject_report
 from auditor.project import AddResult, InitResult
 
@@ -85,15 +86,25 @@ class CompareResult:
     failed: list[str] = field(default_factory=list)
     snapshot_folder: Path | None = None
     saved: AddResult | None = None  # with `save`: the subject written to config.toml
+    #: Earlier versions of the registry records compared (their change history).
+    versions: list[RegistryVersion] = field(default_factory=list)
+    #: How each record was reached from the one before (discovery's links).
+    links: list[dict[str, str | None]] = field(default_factory=list)
 
 
 def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Config | None = None,
-            client: Client | None = None, save: str | None = None) -> CompareResult:
+            client: Client | None = None, save: str | None = None, as_of: str | None = None,
+            history: bool = True) -> CompareResult:
     """Compare snapshot files (paths, `KIND:PATH` strings or `(kind, path)` pairs), or start
     from one identifier (DOI, PMID, NCT or jRCT id): fetch it and what it links to, then
     compare. One file alone gives what that source says (its claims). No database is
     written. With `save` (a subject id), the comparison is kept as that subject in the
-    config's file: the fetched snapshots go to its folder, the files are copied there."""
+    config's file: the fetched snapshots go to its folder, the files are copied there. From
+    an identifier, a ClinicalTrials.gov record's change history is fetched too (unless
+    `history` is False): papers are compared with the last version before the trial
+    started, or the version in force on `as_of` (YYYY-MM-DD), and its amendments judged."""
+    if as_of is not None:
+        as_of = check_date(as_of, "as_of")
     if not sources_or_ids:
         raise AuditorError("nothing to compare: give two snapshot files, or one DOI, PMID, NCT "
                            "or jRCT id")
@@ -107,15 +118,21 @@ def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Confi
     if len(sources_or_ids) == 1 and isinstance(first, str) and not Path(first).exists() \
             and classify(first):
         folder = save or "compare"
-        found = discover_links(first, config, client=client, folder=folder)
+        found = discover_links(first, config, client=client, folder=folder,
+                               history=history or bool(as_of))
         subject = Subject(id=folder, name=first, adhoc=True)
-        judged = judge(subject, found.claims, config)
+        judged = judge(subject, found.claims, config, versions=found.versions,
+                       as_of={"*": as_of} if as_of else None)
         saved = project.save_records(config, save, found.records) if save else None
         return CompareResult(found.claims, judged.findings,
                              compare_fields(subject, found.claims, judged.findings,
                                             judged.compared),
                              fetched=found.fetched, failed=found.failed,
-                             snapshot_folder=config.snapshot_dir / folder, saved=saved)
+                             snapshot_folder=config.snapshot_dir / folder, saved=saved,
+                             versions=found.versions, links=found.links)
+    if as_of is not None:
+        raise AuditorError("--as-of needs a registry's change history: give one NCT id (or a "
+                           "DOI or PMID that leads to one), not snapshot files")
     if len(sources_or_ids) == 1 and not _kind_and_path(first)[1].exists():
         raise AuditorError(f"{first}: no such file, and not a DOI, PMID, NCT or jRCT id; give "
                            "snapshot files, or one identifier to fetch and compare")
@@ -151,6 +168,48 @@ def _kind_and_path(source: str | Path | tuple[str | None, Path]) -> tuple[str | 
     if sep and kind in source_kinds.KINDS:
         return kind, Path(rest)
     return None, Path(text)
+
+
+@dataclass
+class RegistryHistory:
+    """A registry record's versions as kept on disk, and the amendments judged over them."""
+
+    registry_id: str
+    folder: str
+    versions: list[RegistryVersion]
+    findings: list[Finding]
+    missing: list[str]
+
+
+def registry_history(identifier: str, config: Config | None = None) -> RegistryHistory:
+    """The change history of one ClinicalTrials.gov record kept in the snapshot folder (by
+    `auditor compare NCT…` or `auditor fetch` of a source with history = true), and what the
+    amendment rules find over it. Nothing is fetched."""
+    from auditor.acquire.history import history_folders, load_history
+    from auditor.rules.amendments import AMENDMENT_RULES
+    from auditor.sources import ctgov
+
+    config = config or Config(auditor=Settings(snapshots="snapshots"))
+    nct = ctgov.url_for(identifier, {"ctgov": ""}).removeprefix("/studies/")
+    found = [(parent, folder_nct) for parent, folder_nct in history_folders(config.snapshot_dir)
+             if folder_nct == nct]
+    if not found:
+        raise AuditorError(f"no change history of {nct} in {config.snapshot_dir}; run "
+                           f"`auditor compare {nct}` (or `auditor fetch` with history = true "
+                           "on its source) first")
+    best: tuple[list[RegistryVersion], dict[int, str], str] | None = None
+    for parent, _ in found:
+        folder = folder_for(parent, nct)
+        versions, missing = load_history(config.snapshot_dir, folder, nct, source=nct)
+        if best is None or len(versions) > len(best[0]):
+            best = (versions, missing, folder)
+    assert best is not None
+    versions, missing, folder = best
+    subject = Subject(id=nct, name=nct, adhoc=True)
+    findings = [f for f in judge(subject, [], config, versions=versions).findings
+                if f.rule in AMENDMENT_RULES]
+    return RegistryHistory(nct, str(config.snapshot_dir / folder), versions, findings,
+                           list(missing.values()))
 
 
 def discover(identifier: str, config: Config, *, client: Client | None = None) -> Discovery:

@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from auditor import rules, snapshots, sources, store
+from auditor.acquire.history import source_history
 from auditor.acquire.saving import default_path
 from auditor.config import Config
 from auditor.diff import changes, compare_fields, judge
@@ -28,6 +29,7 @@ from auditor.models import (
     Finding,
     FindingSource,
     Reading,
+    RegistryVersion,
     Snapshot,
     SourceRef,
     Subject,
@@ -38,6 +40,7 @@ from auditor.models import (
 from auditor.read.documents import Document
 from auditor.rules.evidence import evidence_profile, watch_list
 from auditor.rules.gaps import SourceState, gaps_and_questions
+from auditor.rules.trials import trial_links
 
 
 @dataclass
@@ -139,14 +142,17 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     ignored: list[Finding] = []
     findings: list[Finding] = []
     comparisons: list[Comparison] = []
-    pending: deque[tuple[Subject, list, str, list[Future[list[Reading]]]]] = deque()
+    pending: deque[tuple[Subject, list, str, list[Future[list[Reading]]], Histories]] = \
+        deque()
     with store.RunWriter(db, run) as writer, Parsing(len(subjects)) as parsing:
         for subject in subjects:
             refs = by_subject.get(subject.id, [])
             loaded = [(ref, *load_snapshot(config.snapshot_dir, ref, versions)) for ref in refs]
+            history = load_histories(config, refs, versions)
             fingerprint = digest(settings, subject.model_dump(),
                                  [(r.model_dump(), s.sha256, failures.get(r.name))
-                                  for r, s, _ in loaded])
+                                  for r, s, _ in loaded],
+                                 [v.snapshot_sha256 for v in history.versions])
             if writer.fingerprint(subject.id) == fingerprint:
                 writer.unchanged_subject(subject, [(r.name, s.sha256) for r, s, _ in loaded])
                 skipped.append(subject.id)
@@ -155,7 +161,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
                 continue
             readings = [parsing.read(db, ref, snapshot, doc, version)
                         for ref, snapshot, doc in loaded]
-            pending.append((subject, loaded, fingerprint, readings))
+            pending.append((subject, loaded, fingerprint, readings, history))
             while len(pending) > parsing.window:
                 done = pending.popleft()
                 _audit_subject(writer, config, *done, version, failures,
@@ -186,7 +192,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
 
 def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
                    loaded: list[tuple[SourceRef, Snapshot, Document]], fingerprint: str,
-                   readings: list[Future[list[Reading]]], version: str,
+                   readings: list[Future[list[Reading]]], history: Histories, version: str,
                    failures: dict[str, str], all_findings: list[Finding],
                    all_comparisons: list[Comparison], ignored: list[Finding]) -> list[Claim]:
     db = writer.db
@@ -204,7 +210,7 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
             outcomes[ref.name] = ("failed", failures[ref.name])
             findings.append(unavailable(subject.id, ref, failures[ref.name],
                                         store.failing_since(db, ref.name), snapshot))
-    judged = judge(subject, claims, config)
+    judged = judge(subject, claims, config, versions=history.versions, as_of=history.as_of)
     findings += judged.findings
     if previous:
         findings += changes(subject.id, previous, claims)
@@ -225,12 +231,48 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
         subject, fingerprint=fingerprint, sources=[r for r, _, _ in loaded],
         roles=roles, snapshots=[(s, version) for _, s, _ in loaded], claims=claims,
         findings=findings, source_outcomes=outcomes,
-        notes=[("gap", g) for g in gaps] + [("question", q) for q in questions]
+        notes=[("gap", g) for g in gaps + history.missing]
+        + [("question", q) for q in questions]
         + [("profile", profile.line())] + [("watch", w) for w in watch],
         comparisons=[{"subject": c.subject, "field": c.field, "verdict": c.verdict,
                       "values": json.dumps(c.values, ensure_ascii=False),
                       "run_id": writer.run.id} for c in comparisons])
+    writer.registry_versions(subject.id, history.versions, version)
+    writer.links(subject.id, trial_links(claims))
     return claims
+
+
+@dataclass
+class Histories:
+    """The change histories of a subject's registry sources (`history = true`): their
+    versions, the as-of date set per source, and what is missing from disk."""
+
+    versions: list[RegistryVersion] = field(default_factory=list)
+    as_of: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+
+def load_histories(config: Config, refs: list[SourceRef], store_of_versions: Path | None
+                   ) -> Histories:
+    """Read the versions kept for each source with `history = true`; the bytes the audit may
+    cite are kept in the database's store of versions, as the current snapshots are."""
+    out = Histories()
+    for ref in refs:
+        if not ref.history:
+            continue
+        found, missing = source_history(config, ref)
+        if ref.history and not found and not missing:
+            missing = [f"{ref.name}: no change history fetched yet (history = true); run "
+                       "`auditor fetch`"]
+        out.versions += found
+        out.missing += [m if m.startswith(ref.name) else f"{ref.name}: {m}" for m in missing]
+        if ref.as_of:
+            out.as_of[ref.name] = ref.as_of
+        if store_of_versions is not None:
+            for v in found:
+                snapshots.keep(store_of_versions, snapshots.safe_path(
+                    config.snapshot_dir, v.path).read_bytes(), v.snapshot_sha256, ".json")
+    return out
 
 
 def _parse(kind: str, body: bytes, media_type: str | None, url: str, source: str,

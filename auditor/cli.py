@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -32,6 +33,7 @@ from auditor.outputs.terminal import (
     plural,
     summary_line,
 )
+from auditor.outputs.timeline import registry_rows_text, timeline_json, timeline_text
 from auditor.outputs.watch import profile_line
 
 #: A terminal summary stays readable: field tables for a few subjects, the top findings.
@@ -250,8 +252,15 @@ def audit(config_path: str | None, db_path: str | None, offline: bool, fail_on: 
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Used, if found, for fetch settings and the snapshot folder when an "
                    "identifier is given (default: as for audit); needed for --save.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+              help="Compare papers with the registry version in force on this date (default: "
+                   "the last version before the trial started).")
+@click.option("--history/--no-history", default=True, show_default=True,
+              help="Fetch a ClinicalTrials.gov record's change history (each version once) "
+                   "and judge its amendments.")
 def compare(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_on: str,
-            save: str | None, config_path: str | None) -> None:
+            save: str | None, config_path: str | None, as_of: str | None,
+            history: bool) -> None:
     """Compare snapshot files (PATH, or KIND:PATH when the format is ambiguous), or give one
     identifier (DOI, PMID, NCT or jRCT id) to fetch the paper and its registrations, or the
     registration and its papers, and compare them: no config needed.
@@ -260,14 +269,19 @@ def compare(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_
     Examples:
       auditor compare 10.1038/s41586-025-08700-0
       auditor compare NCT04802733 --save bluerock
+      auditor compare NCT03418623 --as-of 2019-01-01
       auditor compare paper.json pubmed:record.xml --csv
     """
     path = _config_file(config_path)
     config = load_config(path) if path.exists() else None
-    result = api.compare(*sources, config=config, save=save)
+    result = api.compare(*sources, config=config, save=save, as_of=as_of, history=history)
     claims, findings, comparisons = result.claims, result.findings, result.comparisons
     if result.fetched and not fmt:
         click.echo(f"fetched {', '.join(result.fetched)} → {result.snapshot_folder}", err=True)
+        if result.versions:
+            click.echo(f"change history: {len(result.versions)} versions of "
+                       f"{', '.join(sorted({v.registry_id for v in result.versions}))}",
+                       err=True)
     for failure in result.failed:
         click.echo(f"not compared: {failure}", err=True)
     if result.saved:
@@ -345,23 +359,42 @@ def _review_state(row: dict[str, Any]) -> str:
 @listing()
 def history(subject: str, config_path: str | None, db_path: str | None, fmt: str | None,
             output: str | None) -> None:
-    """What changed for one subject, run by run: findings opened, reopened and resolved.
+    """What changed for one subject, run by run: findings opened, reopened and resolved. For
+    an NCT id, the registry record's versions (kept by `auditor compare NCT…` or a source with
+    history = true): date, status and modules changed, and the amendments found.
 
     \b
-    Example:
+    Examples:
       auditor history amchepry --csv -o amchepry-history.csv
+      auditor history NCT03418623
     """
+    if re.fullmatch(r"(?i)NCT\d{8}", subject.strip()):
+        path = _config_file(config_path)
+        config = load_config(path) if path.exists() else None
+        found = api.registry_history(subject, config)
+        parts = (found.registry_id, found.folder, found.versions, found.findings, found.missing)
+        if fmt:
+            doc = {"version": VERSION, **timeline_json(*parts)}
+            _emit(render(fmt, doc["versions"], document=doc), output)
+        else:
+            _emit(timeline_text(*parts) + "\n", output)
+        return
     db = store.open_db(_existing_db(config_path, db_path))
     store.subject_row(db, subject)  # an unknown subject is an error (exit 2), as for `report`
     rows = store.history(db, subject)
+    timeline = store.registry_timeline(db, subject)
     if fmt:
         _emit(render(fmt, rows, document={"version": VERSION, "subject": subject,
-                                          "events": rows}), output)
+                                          "events": rows,
+                                          **({"registry_versions": timeline}
+                                             if timeline else {})}), output)
         return
     text = "" if rows else f"no history for {subject!r}\n"
     for r in rows:
         text += (f"{r['started_at']}  {r['event']:9} {r['severity']:6} {r['field']:20} "
                  f"{r['message']}\n")
+    if timeline:
+        text += "\n" + registry_rows_text(timeline) + "\n"
     _emit(text, output)
 
 

@@ -38,7 +38,8 @@ class FetchSettings(BaseModel):
     concurrency: int = Field(default=4, ge=1, le=64)
     #: Hosts a redirect may reach although they are on another site (or internal).
     allow_hosts: list[str] = Field(default_factory=list)
-    #: Base URLs of the services (ctgov, jrct, crossref, eutils, europepmc), for a mirror.
+    #: Base URLs of the services (ctgov, ctgov_int, jrct, crossref, eutils, europepmc), for a
+    #: mirror.
     bases: dict[str, str] = Field(default_factory=dict)
     rate_limits: dict[str, float] = Field(default_factory=lambda: {
         "eutils.ncbi.nlm.nih.gov": 3.0, "api.crossref.org": 10.0,
@@ -285,6 +286,15 @@ def _check(config: Config, where: str, text: str) -> None:
                 fail(f"source {src.name!r}: follow: unknown type {', '.join(unknown)} in "
                      f"{src.follow!r}; use {', '.join(FOLLOW_TYPES)} (comma-separated)",
                      "follow", "subjects.sources", n)
+        if src.as_of is not None:
+            try:
+                check_date(src.as_of, "as_of")
+            except ConfigError as e:
+                fail(f"source {src.name!r}: {e}", "as_of", "subjects.sources", n)
+        if (src.history or src.as_of) and src.kind != "ctgov":
+            fail(f"source {src.name!r}: history and as_of are for ClinicalTrials.gov sources "
+                 f"(kind = \"ctgov\"), not {src.kind!r}; remove them", "history",
+                 "subjects.sources", n)
         if src.kind not in sources.KINDS:
             fail(f"source {src.name!r}: unknown kind {src.kind!r}; use one of "
                  f"{', '.join(sources.KINDS)}", "kind", "subjects.sources", n)
@@ -310,6 +320,17 @@ def _check(config: Config, where: str, text: str) -> None:
         if entry.rule and entry.rule not in {*rules.RULES, *BUILTIN_RULES}:
             fail(f"[[ignore]] rule {entry.rule!r} is not a rule; known rules: "
                  f"{', '.join(sorted({*rules.RULES, *BUILTIN_RULES}))}", "rule", "ignore", n)
+
+
+def check_date(text: str, what: str) -> str:
+    """A YYYY-MM-DD date (an as-of date), or a ConfigError saying how to write one."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise ConfigError(f"{what}: {text!r} is not a date; write it as YYYY-MM-DD, e.g. "
+                          "2019-01-01") from None
 
 
 def _url_problem(url: str, allowed: set[str]) -> str | None:

@@ -13,6 +13,7 @@ from auditor.models import (
     Comparison,
     Finding,
     FindingSource,
+    RegistryVersion,
     Severity,
     Subject,
     render_value,
@@ -30,9 +31,12 @@ class Judgement:
     compared: dict[str, set[str]] = field(default_factory=dict)
 
 
-def judge(subject: Subject, claims: list[Claim], config: Config | None = None) -> Judgement:
+def judge(subject: Subject, claims: list[Claim], config: Config | None = None, *,
+          versions: list[RegistryVersion] | None = None, as_of: dict[str, str] | None = None
+          ) -> Judgement:
     """Run every enabled rule. When the sources describe several trials, a rule about trial
-    facts runs once per trial, on that trial's sources only."""
+    facts runs once per trial, on that trial's sources only. `versions`: earlier versions of
+    registry records (their change history); `as_of`: source → the date to compare as of."""
     groups, _ = trials(claims)
     per_trial = [[c for c in claims if c.source in g.sources] for g in groups] \
         if len(groups) > 1 else None
@@ -44,7 +48,11 @@ def judge(subject: Subject, claims: list[Claim], config: Config | None = None) -
             continue
         trial_rule = name != "different_trial" and bool(set(r.fields) & TRIAL_FIELDS)
         for scope in (per_trial if per_trial and trial_rule else [claims]):
-            ctx = Context(subject=subject, claims=scope,
+            names = {c.source for c in scope}
+            ctx = Context(subject=subject, claims=scope,  # a trial's scope: its versions
+                          versions=list(versions or []) if scope is claims else
+                          [v for v in versions or [] if v.source in names],
+                          as_of=dict(as_of or {}),
                           threshold=settings.threshold if settings else None,
                           severity=cast(Severity, settings.severity)
                           if settings and settings.severity else None,
@@ -58,10 +66,10 @@ def judge(subject: Subject, claims: list[Claim], config: Config | None = None) -
                      compared)
 
 
-def run_rules(subject: Subject, claims: list[Claim], config: Config | None = None
-              ) -> list[Finding]:
+def run_rules(subject: Subject, claims: list[Claim], config: Config | None = None, *,
+              versions: list[RegistryVersion] | None = None) -> list[Finding]:
     """The findings of `judge`."""
-    return judge(subject, claims, config).findings
+    return judge(subject, claims, config, versions=versions).findings
 
 
 def compare_fields(subject: Subject, claims: list[Claim], findings: list[Finding],

@@ -93,6 +93,11 @@ class SourceRef(BaseModel):
     selectors: dict[str, str] = Field(default_factory=dict)
     role: str | None = None  # registry, publication, regulator, company (default: from kind)
     follow: str | None = None  # "xlsx", "pdf" or "xlsx,pdf": fetch linked attachments too
+    #: ctgov: fetch the record's change history too, and judge its versions (amendments).
+    history: bool = False
+    #: ctgov with history: compare the paper with the version in force on this date
+    #: (YYYY-MM-DD) instead of the last version before the trial started.
+    as_of: str | None = None
 
 
 class Snapshot(BaseModel):
@@ -214,6 +219,30 @@ def stamp(readings: list[Reading], *, subject: str, ref: SourceRef, snapshot: Sn
     return [Claim(**r.model_dump(), subject=subject, source=ref.name, source_kind=ref.kind,
                   role=role, url=snapshot.final_url or snapshot.url,
                   snapshot_sha256=snapshot.sha256) for r in readings]
+
+
+@dataclass
+class RegistryVersion:
+    """One version of a registry record from its change history (ClinicalTrials.gov's
+    History of Changes): its number, the date it was posted, the modules it changed, and the
+    claims read from it (stamped with the version's own snapshot)."""
+
+    source: str  # the registry source whose history this is
+    registry_id: str
+    version: int
+    date: str  # ISO date the version was posted
+    status: str | None
+    module_labels: list[str]
+    claims: list[Claim]
+    url: str = ""
+    snapshot_sha256: str = ""
+    results_posted: str | None = None  # resultsFirstPostDate, when the version states it
+    path: str = ""  # the version's snapshot, relative to the snapshot folder
+    retrieved_at: str = ""
+
+    def label(self) -> str:
+        """'version 3 of 2019-09-10': how findings name a version."""
+        return f"version {self.version} of {self.date}"
 
 
 @dataclass

@@ -17,11 +17,12 @@ from pathlib import Path
 
 from auditor import snapshots, sources
 from auditor.acquire.fetch import fetch_one
+from auditor.acquire.history import fetch_history, folder_for, load_history
 from auditor.acquire.http import Client, make_client
 from auditor.acquire.saving import EXTENSIONS
 from auditor.config import Config
 from auditor.errors import AuditorError, FetchError
-from auditor.models import Claim, SourceRef, stamp
+from auditor.models import Claim, RegistryVersion, SourceRef, stamp
 from auditor.read.documents import Document
 from auditor.read.values import normalize_id
 
@@ -80,6 +81,20 @@ class Discovery:
     failed: list[str] = field(default_factory=list)
     #: Each document read, as the source a config would name: (name, kind, identifier).
     records: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Earlier versions of the ClinicalTrials.gov records fetched (their change history).
+    versions: list[RegistryVersion] = field(default_factory=list)
+    #: How each document was reached: the id, the document and reader it was found in.
+    links: list[dict[str, str | None]] = field(default_factory=list)
+
+
+def history_skipped(config: Config) -> str | None:
+    """Why a record's change history is not fetched: [fetch.bases] points ctgov at a mirror
+    but names no ctgov_int (the history would go to the real service behind its back)."""
+    bases = config.fetch.bases
+    if "ctgov" in bases and "ctgov_int" not in bases:
+        return ("change history not fetched: [fetch.bases] ctgov points to a mirror and no "
+                "ctgov_int is given; set [fetch.bases] ctgov_int too")
+    return None
 
 
 def start_of(identifier: str) -> list[tuple[str, str]]:
@@ -93,15 +108,24 @@ def start_of(identifier: str) -> list[tuple[str, str]]:
 
 
 def discover(identifier: str | list[str], config: Config, *, client: Client | None = None,
-             limit: int = MAX_DOCUMENTS, folder: str = "compare") -> Discovery:
+             limit: int = MAX_DOCUMENTS, folder: str = "compare",
+             history: bool = True) -> Discovery:
     """Fetch the document for `identifier` (or each of several) and the documents it links
     to, into config.snapshot_dir/`folder`/ (also the claims' subject), and read their
-    claims."""
+    claims. With `history`, a ClinicalTrials.gov record's change history too (every
+    version, each fetched once)."""
     queue: list[tuple[str, str]] = []
-    for ident in [identifier] if isinstance(identifier, str) else identifier:
-        queue += [s for s in start_of(ident) if s not in queue]
-    seen: set[tuple[str, str]] = set(queue)
     out = Discovery()
+    for ident in [identifier] if isinstance(identifier, str) else identifier:
+        for start in start_of(ident):
+            if start not in queue:
+                queue.append(start)
+                out.links.append({"registry_id": ident, "source": None,
+                                  "snapshot_sha256": None, "reader": None, "locator": None,
+                                  "target": f"{start[0]}:{start[1]}",
+                                  "how": "the identifier compared"})
+    seen: set[tuple[str, str]] = set(queue)
+    skip_history = history_skipped(config) if history else "change history not asked for"
     own = client is None
     http = client or make_client(config.fetch)
     try:
@@ -128,6 +152,11 @@ def discover(identifier: str | list[str], config: Config, *, client: Client | No
                 continue
             out.claims += stamp(readings, subject=folder, ref=ref, snapshot=snapshot,
                                 role=sources.role_of(kind))
+            if kind == "ctgov":
+                if skip_history is None:
+                    _history(config, ident, http, name, out, folder)
+                elif history:
+                    out.failed.append(f"{name}: {skip_history}")
             for r in readings:
                 if r.field != "identifiers" or not r.value:
                     continue
@@ -136,10 +165,27 @@ def discover(identifier: str | list[str], config: Config, *, client: Client | No
                         if nxt not in seen:
                             seen.add(nxt)
                             queue.append(nxt)
+                            out.links.append({
+                                "registry_id": str(found), "source": name,
+                                "snapshot_sha256": snapshot.sha256, "reader": kind,
+                                "locator": r.locator, "target": f"{nxt[0]}:{nxt[1]}",
+                                "how": f"{r.qualifier or 'stated'} identifier"})
     finally:
         if own:
             http.close()
     return out
+
+
+def _history(config: Config, nct: str, http: Client, name: str, out: Discovery,
+             folder: str) -> None:
+    """Fetch and read one record's change history; what is missing goes to `failed`."""
+    result = fetch_history(config, nct, http, folder, source=name, subject=folder)
+    out.failed += [f"{name}: {p}" for p in result.problems]
+    if result.changes:
+        versions, missing = load_history(config.snapshot_dir, folder_for(folder, nct), nct,
+                                         source=name)
+        out.versions += versions
+        out.failed += [f"{name}: {why}" for n, why in missing.items() if n not in result.failed]
 
 
 def snapshot_folder(config: Config) -> Path:

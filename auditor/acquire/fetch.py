@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from auditor import sources
 from auditor.acquire.attachments import fetch_attachments
+from auditor.acquire.history import fetch_source_history
 from auditor.acquire.http import Client, Response, make_client, rate_for
 from auditor.acquire.saving import (
     FetchResult,
@@ -146,6 +147,9 @@ def fetch_one(config: Config, ref: SourceRef, client: Client,
     if ref.follow and result.ok:
         result = replace(result, attachments=tuple(fetch_attachments(config, ref, result,
                                                                      client)))
+    if ref.history and ref.kind == "ctgov" and result.ok:  # its versions, each once
+        result = replace(result, attachments=(*result.attachments, fetch_source_history(
+            config, ref, client, bases)))
     return result
 
 

@@ -1,8 +1,8 @@
 """Diff rules: small pure functions from one subject's claims to findings.
 
 Each rule has a stable name, a default severity and a one-line explanation, and is grouped
-with its family (counts, outcomes, status, design, regulatory, identifiers, language,
-integrity). config.toml may switch a rule off or change its threshold or severity:
+with its family (counts, outcomes, amendments, status, design, regulatory, identifiers,
+language, integrity). config.toml may switch a rule off or change its threshold or severity:
 
     [rules.outcome_switching]
     threshold = 70
@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditor.models import Claim, Finding, FindingKind, FindingSource, Severity, Subject
+from auditor.models import (
+    Claim,
+    Finding,
+    FindingKind,
+    FindingSource,
+    RegistryVersion,
+    Severity,
+    Subject,
+)
 
 
 @dataclass
@@ -31,6 +39,11 @@ class Context:
     options: dict[str, Any] = field(default_factory=dict)
     #: field → sources whose values a rule actually compared (and so can call consistent).
     compared: dict[str, set[str]] = field(default_factory=dict)
+    #: Earlier versions of registry records (their change history), oldest first per source.
+    versions: list[RegistryVersion] = field(default_factory=list)
+    #: Compare papers with the registry as it stood on this date (YYYY-MM-DD), source → date;
+    #: without one, with the last version before the trial started.
+    as_of: dict[str, str] = field(default_factory=dict)
 
     def mark_compared(self, name: str, claims: list[Claim]) -> None:
         """Record that these claims' values were compared with each other for `name`."""
@@ -63,8 +76,8 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
-FAMILIES = ("trials", "counts", "outcomes", "status", "design", "regulatory", "identifiers",
-            "language", "integrity")
+FAMILIES = ("trials", "counts", "outcomes", "amendments", "status", "design", "regulatory",
+            "identifiers", "language", "integrity")
 
 
 def rule(name: str, *, fields: tuple[str, ...], severity: Severity, explanation: str

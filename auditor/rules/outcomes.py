@@ -28,6 +28,7 @@ from auditor.read.outcomes import (
     undefined_abbreviations,
 )
 from auditor.rules import Context, absence, finding, rule, side
+from auditor.rules.amendments import registered as registered_as_of
 
 DEFAULT_THRESHOLD = 60.0
 #: Two time points differ when they are more than this share of the longer apart (52 weeks =
@@ -93,14 +94,23 @@ def _mentioned(item: Item, source: str, ctx: Context) -> bool:
 
 
 @rule("outcome_switching", fields=("primary_outcomes",), severity="high",
-      explanation="Primary outcomes differ between the registration and the publication.")
+      explanation="Primary outcomes differ between the registration and the publication; "
+                  "with a registry's change history, the paper is compared with the last "
+                  "version before the trial started (or the one in force on the as-of date).")
 def outcome_switching(ctx: Context) -> list[Finding]:
     threshold = ctx.threshold if ctx.threshold is not None else DEFAULT_THRESHOLD
     out: list[Finding] = []
     defined = defined_terms(ctx)
-    registered, _ = _comparable(ctx, "registry", defined)
+    reg_claims, labels = registered_as_of(ctx, "primary_outcomes")
+    registered = [i for i in items(reg_claims, defined) if i.key.comparable]
     reported, _ = _comparable(ctx, "publication", defined)
-    reg_secondary = items(ctx.known("secondary_outcomes", "registry"), defined)
+    sec_claims, sec_labels = registered_as_of(ctx, "secondary_outcomes")
+    reg_secondary = items(sec_claims, defined)
+    labels = {**labels, **sec_labels}
+
+    def named(claim: Claim) -> str:
+        """The source, or the version of it the paper is compared with."""
+        return labels.get(claim.id, claim.source)
     pub_secondary = items(ctx.known("secondary_outcomes", "publication"), defined)
     if registered and reported:
         ctx.mark_compared("primary_outcomes",
@@ -119,7 +129,7 @@ def outcome_switching(ctx: Context) -> list[Finding]:
                     out.append(finding(
                         ctx, "outcome_switching", "mismatch",
                         f"time point of primary outcome {reg.text!r} changed: {a} months "
-                        f"registered in {reg.claim.source}, {b} months reported in {source}",
+                        f"registered in {named(reg.claim)}, {b} months reported in {source}",
                         [side(reg.claim, reg.text), side(match.claim, match.text)],
                         category="time frame changed", score=score, threshold=threshold))
                 continue
@@ -128,7 +138,7 @@ def outcome_switching(ctx: Context) -> list[Finding]:
             if secondary is not None and sec_score >= threshold:
                 out.append(finding(
                     ctx, "outcome_switching", "mismatch",
-                    f"registered primary outcome {reg.text!r} ({reg.claim.source}) is reported "
+                    f"registered primary outcome {reg.text!r} ({named(reg.claim)}) is reported "
                     f"only as a secondary outcome in {source} (similarity {sec_score:.0f} ≥ "
                     f"{threshold:g})",
                     [side(reg.claim, reg.text), side(secondary.claim, secondary.text)],
@@ -147,7 +157,7 @@ def outcome_switching(ctx: Context) -> list[Finding]:
             top = max(score for _, score, _ in missing_in)
             out.append(finding(
                 ctx, "outcome_switching", "missing",
-                f"registered primary outcome {reg.text!r} ({reg.claim.source}) is not among the "
+                f"registered primary outcome {reg.text!r} ({named(reg.claim)}) is not among the "
                 f"primary outcomes reported by {', '.join(c.source for c, _, _ in missing_in)} "
                 f"({missing_in[0][2]}; best similarity {top:.0f} < {threshold:g})",
                 [side(reg.claim, reg.text)] + [side(c) for c, _, _ in missing_in],
@@ -164,8 +174,9 @@ def outcome_switching(ctx: Context) -> list[Finding]:
             if secondary is not None and sec_score >= threshold:
                 out.append(finding(
                     ctx, "outcome_switching", "mismatch",
-                    f"{pub.claim.source} reports {pub.text!r} as a primary outcome; {source} "
-                    f"registered it as secondary (similarity {sec_score:.0f} ≥ {threshold:g})",
+                    f"{pub.claim.source} reports {pub.text!r} as a primary outcome; "
+                    f"{named(secondary.claim)} registered it as secondary (similarity "
+                    f"{sec_score:.0f} ≥ {threshold:g})",
                     [side(pub.claim, pub.text), side(secondary.claim, secondary.text)],
                     category="secondary promoted to primary", score=sec_score,
                     threshold=threshold))
@@ -175,7 +186,7 @@ def outcome_switching(ctx: Context) -> list[Finding]:
             out.append(finding(
                 ctx, "outcome_switching", "mismatch",
                 f"{pub.claim.source} reports primary outcome {pub.text!r}, which is not a "
-                f"registered primary outcome in {', '.join(r.source for r in unregistered)}",
+                f"registered primary outcome in {', '.join(named(r) for r in unregistered)}",
                 [side(pub.claim, pub.text)] + [side(r) for r in unregistered],
                 category="reported primary not registered", threshold=threshold))
     return out

@@ -60,6 +60,40 @@ def trials(claims: list[Claim]) -> tuple[list[Trial], set[str]]:
     return groups, unplaced
 
 
+def trial_links(claims: list[Claim]) -> list[dict[str, str | None]]:
+    """The evidence of each grouping `trials` made: for every source placed in a trial, each
+    registry id that placed it, the claim it was read from (reader, snapshot, locator, quote)
+    and which other sources give the same id. Titles are never evidence here."""
+    groups, _ = trials(claims)
+    links: list[dict[str, str | None]] = []
+    for g in groups:
+        key = ", ".join(sorted(g.ids))
+        shared: dict[str, set[str]] = {}
+        for c in claims:
+            if c.field == "identifiers" and c.source in g.sources:
+                for i in trial_ids(c):
+                    shared.setdefault(i, set()).add(c.source)
+        seen: set[tuple[str, str, str]] = set()
+        for c in claims:
+            if c.field != "identifiers" or c.source not in g.sources:
+                continue
+            for i in sorted(trial_ids(c)):
+                if (c.source, i, c.locator) in seen:
+                    continue
+                seen.add((c.source, i, c.locator))
+                others = sorted(shared.get(i, set()) - {c.source})
+                whose = {"self": "its own or cross-registration id",
+                         "cited": "an id it cites"}.get(c.qualifier or "", "an id it gives")
+                links.append({
+                    "trial": key, "registry_id": i, "source": c.source,
+                    "reader": c.source_kind, "snapshot_sha256": c.snapshot_sha256,
+                    "locator": c.locator, "quote": c.quote[:500],
+                    "how": f"{whose}; " + (f"shared with {', '.join(others)}" if others
+                                           else "given by no other source"),
+                    "made_by": "audit: registry ids (rules/trials.py)"})
+    return links
+
+
 @rule("different_trial", fields=("identifiers",), severity="info",
       explanation="Sources of one subject describe different trials (no registry id links "
                   "them); trial facts are compared only within each trial.")

@@ -45,6 +45,8 @@ ROLES = ("registry", "publication", "regulator", "company")
 #: `url_for`); config.toml's [fetch.bases] and the tests' local servers override them.
 BASES: dict[str, str] = {
     "ctgov": "https://clinicaltrials.gov/api/v2",
+    #: the undocumented API behind the website's History of Changes tab (sources/ctgov.py)
+    "ctgov_int": "https://clinicaltrials.gov/api/int",
     "jrct": "https://jrct.niph.go.jp",
     "crossref": "https://api.crossref.org",
     "eutils": "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",

@@ -328,3 +328,106 @@ def url_for(identifier: str, bases: Mapping[str, str], language: str | None = No
     if not re.fullmatch(r"NCT\d{8}", nct) or nct == "NCT00000000":
         raise ConfigError(f"{identifier!r} is not an NCT number; give one like NCT04802733")
     return f"{bases['ctgov']}/studies/{nct}"
+
+
+# --- the change history (History of Changes tab) ------------------------------------------
+#
+# Undocumented endpoints behind the website's History of Changes tab (`{ctgov_int}` is
+# https://clinicaltrials.gov/api/int). What we know of their shape comes from
+# bgcarlisle/cthist (commit 9490d337ed170a16840818a47bdcdf8b42ec893d), the R package that
+# reads them:
+#
+#   R/clinicaltrials_gov_dates.R:
+#       url <- paste0("https://clinicaltrials.gov/api/int/studies/", nctid, "?history=true")
+#       index <- jsonlite::read_json(url, simplifyVector=TRUE)
+#       newdates <- index$history$changes %>% ...
+#           dplyr::rename("version_number" = "version") %>%
+#           dplyr::rename("version_date" = "date") %>%
+#           dplyr::rename("overall_status" = "status")
+#   R/clinicaltrials_gov_version.R:
+#       url <- paste0("https://clinicaltrials.gov/api/int/studies/", nctid, "/history/",
+#                     versionno)
+#       version <- jsonlite::read_json(url, simplifyVector=TRUE)
+#       prot <- version$study$protocolSection          # read like a v2 study
+#       results_posted <- version$study$hasResults
+#
+# cthist reads the whole change list in one response (no page token: the list does not
+# page), numbers versions from 0, and reads each version's `study` as a v2 study. The
+# `/studies/{NCT}/history` form of the list answers `{"changes": [...]}` directly; the
+# `?history=true` form nests it as `{"history": {"changes": [...]}, "study": ...}`. Both are
+# accepted; anything else is reported as a changed shape, never guessed at.
+
+HISTORY_SHAPE = ('{"changes": [{"version", "date", "status", "moduleLabels", ...}]} '
+                 '(or {"history": {"changes": [...]}})')
+VERSION_SHAPE = '{"studyVersion": N, "study": {"protocolSection": {...}}}'
+
+
+def _shape_changed(doc: Document, expected: str, seen: Any, why: str) -> ParseError:
+    keys = sorted(seen)[:8] if isinstance(seen, dict) else type(seen).__name__
+    return ParseError(f"{doc.source}: ClinicalTrials.gov's history endpoint changed its shape "
+                      f"({why}; saw {keys}); expected {expected}. The endpoint is "
+                      "undocumented: check https://clinicaltrials.gov's History of Changes tab "
+                      "and report this so the reader can follow it")
+
+
+def history_changes(doc: Document) -> list[dict[str, Any]]:
+    """The change list: one {version, date, status, module_labels} per version, in version
+    order. A list of another shape is a ParseError saying the endpoint's shape changed."""
+    try:
+        data = json.loads(doc.body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ParseError(f"{doc.source}: the history change list is not JSON ({e}); "
+                         "fetch it again") from e
+    found = data.get("changes") if isinstance(data, dict) else None
+    if found is None and isinstance(data, dict) and isinstance(data.get("history"), dict):
+        found = data["history"].get("changes")
+    if not isinstance(found, list):
+        raise _shape_changed(doc, HISTORY_SHAPE, data, "no 'changes' list")
+    out: list[dict[str, Any]] = []
+    for i, change in enumerate(found):
+        version = change.get("version") if isinstance(change, dict) else None
+        date = change.get("date") if isinstance(change, dict) else None
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0 \
+                or not isinstance(date, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+            raise _shape_changed(doc, HISTORY_SHAPE, change,
+                                 f"changes[{i}] has no whole 'version' and ISO 'date'")
+        labels = change.get("moduleLabels") or []
+        out.append({"version": version, "date": date,
+                    "status": normalize_status(str(change.get("status") or "")),
+                    "module_labels": [str(x) for x in labels] if isinstance(labels, list)
+                    else []})
+    versions = [c["version"] for c in out]
+    if len(set(versions)) != len(versions):
+        raise _shape_changed(doc, HISTORY_SHAPE, data, "a version number repeats")
+    return sorted(out, key=lambda c: c["version"])
+
+
+def read_version(doc: Document, nct: str | None = None, number: int | None = None
+                 ) -> tuple[int, list[Reading], dict[str, Any]]:
+    """One version of the record: (version number, the v2 study's readings, facts of the
+    version that are not claims: `results_posted`, the date results were first posted).
+    Located under `$.study`, so a reviewer finds each quote in the version's file."""
+    data = doc.json
+    study = data.get("study") if isinstance(data, dict) else None
+    number_seen = data.get("studyVersion") if isinstance(data, dict) else None
+    if not isinstance(study, dict) or not isinstance(study.get("protocolSection"), dict):
+        raise _shape_changed(doc, VERSION_SHAPE, data, "no study.protocolSection")
+    if not isinstance(number_seen, int) or isinstance(number_seen, bool):
+        raise _shape_changed(doc, VERSION_SHAPE, data, "no whole 'studyVersion'")
+    if number is not None and number_seen != number:
+        raise ParseError(f"{doc.source}: asked for version {number}, the answer is version "
+                         f"{number_seen}; fetch it again")
+    own = _get(study, "protocolSection.identificationModule.nctId")
+    if nct and own and str(own).upper() != nct.upper():
+        raise ParseError(f"{doc.source}: a version of {own}, not of {nct}; fetch it again")
+    posted = _get(study, "protocolSection.statusModule.resultsFirstPostDateStruct.date")
+    facts = {"results_posted": parse_date(str(posted)) if posted else None,
+             "has_results": bool(study.get("hasResults"))}
+    return number_seen, read_study(study, "$.study"), facts
+
+
+def history_url(identifier: str, bases: Mapping[str, str], version: int | None = None) -> str:
+    """GET {ctgov_int}/studies/{NCT}/history (the change list) or .../history/{version}."""
+    nct = url_for(identifier, {"ctgov": ""}).removeprefix("/studies/")
+    base = bases["ctgov_int"].rstrip("/")
+    return f"{base}/studies/{nct}/history" + ("" if version is None else f"/{int(version)}")

@@ -20,6 +20,7 @@ from auditor.models import (
     AuditRun,
     Claim,
     Finding,
+    RegistryVersion,
     Snapshot,
     SourceRef,
     Subject,
@@ -28,7 +29,7 @@ from auditor.models import (
 )
 from auditor.store import reviews
 
-SCHEMA_VERSION = 3  # 2: report_notes; 3: reviews
+SCHEMA_VERSION = 4  # 2: report_notes; 3: reviews; 4: registry_versions, links
 
 TABLES: dict[str, dict[str, Any]] = {
     "subjects": {"columns": {"id": str, "name": str, "aliases": str, "fingerprint": str,
@@ -77,6 +78,22 @@ TABLES: dict[str, dict[str, Any]] = {
                             "reviewer": str, "reviewed_at": str, "evidence": str,
                             "run_id": str},
                 "pk": "id"},
+    # One row per version of a registry record's change history (sources with history).
+    "registry_versions": {"columns": {"source": str, "version": int, "subject": str,
+                                      "registry_id": str, "date": str, "status": str,
+                                      "module_labels": str, "primary_outcomes": str,
+                                      "enrollment": int, "enrollment_type": str,
+                                      "start_date": str, "primary_completion": str,
+                                      "results_posted": str, "url": str,
+                                      "snapshot_sha256": str, "run_id": str},
+                          "pk": ("source", "version")},
+    # How each source was placed in a trial: which registry id, read by which reader from
+    # which snapshot (titles never make a link).
+    "links": {"columns": {"id": str, "subject": str, "trial": str, "registry_id": str,
+                          "source": str, "reader": str, "snapshot_sha256": str,
+                          "locator": str, "quote": str, "how": str, "made_by": str,
+                          "run_id": str},
+              "pk": "id"},
 }
 FOREIGN_KEYS = {
     "sources": [("subject", "subjects", "id")],
@@ -122,7 +139,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                                ("findings", ["subject", "status"]), ("findings", ["rule"]),
                                ("finding_sources", ["source"]), ("sources", ["subject"]),
                                ("claims", ["source", "snapshot_sha256"]),
-                               ("reviews", ["finding_id"])]:
+                               ("reviews", ["finding_id"]),
+                               ("registry_versions", ["registry_id"]),
+                               ("links", ["subject"]), ("links", ["registry_id"])]:
             db.table(table).create_index(columns, if_not_exists=True)
     # Finding quotes only: a trigram index (which Japanese needs) on every claim made writing
     # claims 15x slower; claims are filtered with quote__contains instead.
@@ -218,7 +237,7 @@ class RunWriter:
         self._carried: list[str] = []
         self._fingerprints = dict(db.execute("select id, fingerprint from subjects").fetchall())
         self._stale: dict[str, list[str]] = {"finding_sources": [], "comparisons": [],
-                                             "report_notes": []}
+                                             "report_notes": [], "links": []}
 
     BATCH = 5000
 
@@ -230,7 +249,7 @@ class RunWriter:
         db = self.db
         self._carry_forward()
         for column, table in (("finding_id", "finding_sources"), ("subject", "comparisons"),
-                              ("subject", "report_notes")):
+                              ("subject", "report_notes"), ("subject", "links")):
             for chunk, marks in in_chunks(self._stale[table]):
                 db.execute(f"delete from {table} where {column} in ({marks})", chunk)
             self._stale[table].clear()
@@ -242,7 +261,9 @@ class RunWriter:
                 ("finding_events", ("run_id", "finding_id"), "replace"),
                 ("comparisons", ("subject", "field"), "replace"),
                 ("report_notes", ("subject", "position"), "replace"),
-                ("reviews", "id", "ignore")):
+                ("reviews", "id", "ignore"),
+                ("registry_versions", ("source", "version"), "replace"),
+                ("links", "id", "replace")):
             write_rows(db, table, self._rows.pop(table, []), pk, mode)
         ids, self._touched = self._touched, []
         for chunk, marks in in_chunks(ids):
@@ -353,6 +374,48 @@ class RunWriter:
                                     "text": text, "run_id": run.id}
                                    for i, (section, text) in enumerate(notes or [])])
         self._maybe_flush()
+
+    def registry_versions(self, subject: str, versions: list[RegistryVersion],
+                          parser_version: str) -> None:
+        """The versions of the subject's registry records: a row each, and their snapshots
+        (so a finding quoting a version can be bundled with its bytes)."""
+        rows, snaps = [], []
+        for v in versions:
+            def first(field: str, qualifier: str = "") -> Claim | None:
+                return next((c for c in v.claims if c.field == field and c.value is not None
+                             and (c.qualifier or "").startswith(qualifier)), None)
+            outcomes, enrollment = first("primary_outcomes"), first("enrollment")
+            start, completion = first("start_date"), first("completion_date", "primary")
+            status = first("status")
+            rows.append({
+                "source": v.source, "version": v.version, "subject": subject,
+                "registry_id": v.registry_id, "date": v.date,
+                "status": str(status.value) if status else v.status,
+                "module_labels": json.dumps(v.module_labels, ensure_ascii=False),
+                "primary_outcomes": outcomes.value_text() if outcomes else None,
+                "enrollment": enrollment.value if enrollment else None,
+                "enrollment_type": enrollment.qualifier if enrollment else None,
+                "start_date": str(start.value) if start else None,
+                "primary_completion": str(completion.value) if completion else None,
+                "results_posted": v.results_posted, "url": v.url,
+                "snapshot_sha256": v.snapshot_sha256, "run_id": self.run.id})
+            snaps.append({"sha256": v.snapshot_sha256, "source": f"{v.source} version "
+                          f"{v.version}", "kind": "ctgov", "url": v.url, "final_url": None,
+                          "retrieved_at": v.retrieved_at, "media_type": "application/json",
+                          "path": v.path, "provenance": "fetched", "status": None,
+                          "note": f"{v.registry_id} {v.label()}",
+                          "parser_version": parser_version, "first_seen_run": self.run.id})
+        self._add("registry_versions", rows)
+        self._add("snapshots", snaps)
+
+    def links(self, subject: str, links: list[dict[str, Any]]) -> None:
+        """How the subject's sources were placed in trials (replacing the last audit's)."""
+        self._stale["links"].append(subject)
+        self._add("links", [{**link, "subject": subject, "run_id": self.run.id,
+                             "id": digest(subject, link.get("trial"), link.get("registry_id"),
+                                          link.get("source"), link.get("locator"),
+                                          link.get("snapshot_sha256"), link.get("made_by"))}
+                            for link in links])
 
     def _findings(self, findings: list[Finding]) -> None:
         db, now, run = self.db, self.now, self.run
@@ -504,6 +567,15 @@ def history(db: sqlite_utils.Database, subject: str) -> list[dict[str, Any]]:
         "join runs on runs.id = finding_events.run_id where findings.subject = ? "
         "order by runs.started_at, runs.rowid, finding_events.event, findings.field",
         [subject]))
+
+
+def registry_timeline(db: sqlite_utils.Database, subject: str) -> list[dict[str, Any]]:
+    """The subject's registry versions, oldest first, each with the amendments it made (the
+    `registry_timeline` view)."""
+    if not db.table("registry_versions").exists():
+        return []
+    return list(db.query("select * from registry_timeline where subject = ? "
+                         "order by registry_id, version", [subject]))
 
 
 def failing_sources(db: sqlite_utils.Database) -> dict[str, str]:

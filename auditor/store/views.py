@@ -113,12 +113,49 @@ join findings f on f.id = fs.finding_id
 order by f.subject, f.severity_rank desc, f.id, fs.position
 """
 
+# The amendment rules (rules/amendments.py): findings between two versions of one record.
+AMENDMENT_RULES = ("primary_outcome_amended", "enrollment_amended", "completion_date_slipped",
+                   "status_backwards")
+
+# Each amendment with the two versions it compares (numbers, dates, quotes).
+AMENDMENTS = f"""
+select f.subject, f.severity, f.field, f.rule, f.message,
+       json_extract(f.details, '$.versions[0]') as version_before,
+       json_extract(f.details, '$.dates[0]') as date_before,
+       json_extract(f.details, '$.versions[1]') as version_after,
+       json_extract(f.details, '$.dates[1]') as date_after,
+       a.quote as quote_before, b.quote as quote_after, a.url as url_before, b.url as url_after,
+       f.status, f.severity_rank, f.id as finding_id
+from findings f
+left join finding_sources a on a.finding_id = f.id and a.position = 0
+left join finding_sources b on b.finding_id = f.id and b.position = 1
+where f.rule in {AMENDMENT_RULES!r} and f.status in ('open', 'confirmed', 'contested')
+order by f.subject, date_after, f.severity_rank desc, f.field
+"""
+
+# A trial's registry timeline: every version, what it said, and the amendments it made.
+REGISTRY_TIMELINE = """
+select v.subject, v.registry_id, v.version, v.date, v.status, v.module_labels,
+       v.primary_outcomes, v.enrollment, v.enrollment_type, v.start_date,
+       v.primary_completion, v.results_posted,
+       (select count(*) from amendments a where a.subject = v.subject
+        and a.version_after = v.version and a.url_after = v.url) as amendments,
+       (select group_concat(a.severity || ': ' || a.message, ' | ') from amendments a
+        where a.subject = v.subject and a.version_after = v.version and a.url_after = v.url)
+        as amendment_messages,
+       v.source, v.url, v.snapshot_sha256
+from registry_versions v
+order by v.subject, v.registry_id, v.version
+"""
+
 # Order matters: a view must exist before a view that selects from it.
 VIEWS: dict[str, str] = {
     "current_claims": CURRENT_CLAIMS,
     "open_findings": OPEN_FINDINGS,
     "registry_vs_publication": REGISTRY_VS_PUBLICATION,
     "changes_since_previous_run": CHANGES_SINCE_PREVIOUS_RUN,
+    "amendments": AMENDMENTS,
+    "registry_timeline": REGISTRY_TIMELINE,
     "source_freshness": SOURCE_FRESHNESS,
     "finding_quotes": FINDING_QUOTES,
 }

@@ -9,6 +9,7 @@ A case folder holds `case.toml`:
     id = "x"; name = "X"; aliases = []
     [[sources]]
     name = "registry"; kind = "ctgov"; file = "ctgov.json"    # role optional
+    history = "ctgov-NCT…-history"       # ctgov: a folder of its change history (optional)
     [[expected]]
     rule = "enrollment_mismatch"; field = "enrollment"        # kind / category optional
     [[not_expected]]
@@ -24,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from auditor import sources
+from auditor.acquire.history import load_history
 from auditor.audit import load_snapshot
 from auditor.diff import run_rules
-from auditor.models import Claim, Finding, SourceRef, Subject, stamp
+from auditor.models import Claim, Finding, RegistryVersion, SourceRef, Subject, stamp
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Case:
     #: Why the tool does not yet pass this case (its labels stay the reviewer's truth): the
     #: test expects it to fail, and fails when it starts to pass, so the note is removed.
     known_gap: str = ""
+    #: source name → the folder of its change history (ClinicalTrials.gov versions).
+    histories: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -55,7 +59,8 @@ def load_case(folder: Path) -> Case:
             for s in data["sources"]]
     return Case(folder, data.get("description", ""), data.get("language", "en"), subject, refs,
                 data.get("expected", []), data.get("not_expected", []),
-                data.get("known_gap", ""))
+                data.get("known_gap", ""),
+                {s["name"]: s["history"] for s in data["sources"] if s.get("history")})
 
 
 def load_cases(root: Path) -> list[Case]:
@@ -64,11 +69,19 @@ def load_cases(root: Path) -> list[Case]:
 
 def run_case(case: Case) -> tuple[list[Claim], list[Finding]]:
     claims: list[Claim] = []
+    versions: list[RegistryVersion] = []
     for ref in case.sources:
         snapshot, doc = load_snapshot(case.path, ref)
         claims += stamp(sources.parse(ref.kind, doc), subject=case.subject.id, ref=ref,
                         snapshot=snapshot, role=ref.role or sources.role_of(ref.kind))
-    return claims, run_rules(case.subject, claims)
+        if ref.name in case.histories:
+            folder = case.histories[ref.name]
+            nct = folder.removeprefix("ctgov-").removesuffix("-history")
+            found, missing = load_history(case.path, folder, nct, source=ref.name,
+                                          subject=case.subject.id)
+            assert found and not missing, f"{case.name}: history {folder}: {missing}"
+            versions += found
+    return claims, run_rules(case.subject, claims, versions=versions)
 
 
 def matches(label: dict[str, Any], f: Finding) -> bool:
