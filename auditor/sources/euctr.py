@@ -31,7 +31,7 @@ from auditor.read.values import find_ids, parse_date, parse_int, squash
 KIND = "euctr"
 ROLE = "registry"
 
-_EUDRACT = re.compile(r"(\d{4}-\d{6}-\d{2})(?:[-/]([A-Za-z]{2}|3rd))?")
+_EUDRACT = re.compile(r"(\d{4}-\d{6}-\d{2})(?:[-/]([A-Za-z]{2}|3[Rr][Dd]))?(?![\d-])")
 #: A coded field line: 'E.5.1 Primary end point(s): …', 'B.1.3.4\tCountry: …',
 #: 'E.8.1.1 Randomised: No', 'N. Competent Authority Decision: Authorised'.
 _FIELD = re.compile(r"^(?P<code>[A-Z](?:\.[A-Z0-9]+)*\.?(?:\s+(?:and|to)\s+[A-Z](?:\.\d+)+)?)"
