@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from auditor import store
 from auditor.acquire.discover import classify, fetchable
 from auditor.acquire.fetch import NEEDS_URL, url_for
 from auditor.errors import ConfigError, ParseError
+from auditor.models import Claim
 from auditor.read.documents import Document
 from auditor.read.values import find_ids, normalize_id
+from auditor.rules.trials import trials
 from auditor.sources import BASES, ctis, detect, euctr, isrctn
 
 pytest_plugins = ["faultserver"]
@@ -333,3 +336,42 @@ def test_a_umin_id_alone_says_to_give_its_page(registries, run_cli):
     result = run_cli("compare", "--config", str(config), "UMIN 000033564")
     assert result.exit_code == 2
     assert "recptno=R" in result.stderr
+
+
+# --- the dossier's UMIN-CTR record ---------------------------------------------------------
+
+UMIN = "umin-UMIN000033564.html"
+
+
+def test_the_dossiers_umin_record_is_reconstructed_and_says_so():
+    manifest = json.loads((ROOT / "fixtures" / "amchepry" / "manifest.json").read_text())
+    [entry] = [s for s in manifest["snapshots"] if s["file"] == UMIN]
+    assert entry["provenance"] == "reconstructed" and entry["kind"] == "umin"
+    assert "case-facts.md" in entry["note"] and "OMITTED" in entry["note"]
+
+
+def test_the_umin_record_joins_the_jrct_trial_and_agrees_with_it(dossier):
+    result = dossier.audit()
+    assert result.exit_code in (0, 1), result.output
+    db = store.open_db(dossier.db)
+    rows = list(db.query("select source, field, value from claims where source in "
+                         "('umin-ja', 'jrct-ja') and field in ('enrollment', 'phase')"))
+    values = {(r["source"], r["field"]): json.loads(r["value"]) for r in rows}
+    assert values[("umin-ja", "enrollment")] == values[("jrct-ja", "enrollment")] == 7
+    assert values[("umin-ja", "phase")] == values[("jrct-ja", "phase")] == ["1", "2"]
+    claims = [Claim(**{**r, "value": json.loads(r["value"])})
+              for r in db.query("select * from claims where field = 'identifiers'")]
+    groups, _ = trials(claims)
+    [trial] = [g for g in groups if "umin-ja" in g.sources]
+    assert {"jrct-ja", "jrct-en", "umin-ja"} <= trial.sources  # by UMIN000033564, cited by jRCT
+
+
+def test_a_planted_umin_difference_is_found_against_jrct(dossier):
+    dossier.edit(UMIN, 'width="80%">7</td>', 'width="80%">8</td>')
+    result = dossier.audit()
+    assert result.exit_code == 1, result.output
+    found = [f for f in store.findings(store.open_db(dossier.db), status="open")
+             if f["rule"] == "enrollment_mismatch"]
+    assert found, "no enrollment finding"
+    values = {(s["source"], s["value"]) for s in found[0]["sources"]}
+    assert ("umin-ja", 8) in values and ("jrct-ja", 7) in values
