@@ -231,9 +231,7 @@ def parse(doc: Document) -> list[Reading]:
     for code, field_name in (("E.5.1", "primary_outcomes"), ("E.5.2", "secondary_outcomes")):
         ln = _english(record, code)
         if ln:
-            lines = [_bullet(t) for t in [ln.value, *ln.more] if _bullet(t)]
-            # 'Over a 26-week initial and 5-year total follow up period:' heads the items
-            items = outcome_items([t for t in lines if not (t.endswith(":") and len(lines) > 1)])
+            items = outcome_items(_end_point_lines([ln.value, *ln.more]))
             add(field_name, ln, items or None)
 
     phase_lines = [ln for code in PHASES for ln in record.all(code)]
@@ -267,8 +265,20 @@ def _english(record: Record, code: str) -> Line | None:
     return next((ln for ln in record.all(code) if not _TRANSLATION.search(ln.label)), None)
 
 
-def _bullet(text: str) -> str:
-    return squash(re.sub(r"^[•·\-–]\s*", "", text.strip()))
+_BULLET = re.compile(r"^[•·\-–]\s*")
+
+
+def _end_point_lines(raw: list[str]) -> list[str]:
+    """The end point lines, bullets dropped, without the lines that only head or join them:
+    'Over a 26-week initial and 5-year total follow up period:', 'The key secondary endpoint
+    consists of:', and, among bulleted items, a bare 'and' or 'Safety Endpoints'."""
+    lines = [(bool(_BULLET.match(t.strip())), squash(_BULLET.sub("", t.strip()))) for t in raw]
+    lines = [(bulleted, t) for bulleted, t in lines if t]
+    if len(lines) < 2:
+        return [t for _, t in lines]
+    any_bullets = any(b for b, _ in lines)
+    return [t for bulleted, t in lines if not t.endswith(":")
+            and not (any_bullets and not bulleted and len(t.split()) <= 2)]
 
 
 def _yes(text: str) -> bool:
