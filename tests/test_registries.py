@@ -87,6 +87,13 @@ def test_each_member_state_record_is_its_own_and_the_id_keeps_its_country():
     assert by(pl, "sponsor").value == "AB Science"
 
 
+def test_eu_ctr_countries_say_where_they_come_from(avb_es):
+    states = by(avb_es, "countries", "member states in the file")
+    assert states.value == ["Spain", "Sweden"]  # the download's records of this trial
+    assert by(avb_es, "countries", "planned regions").value == ["United States",
+                                                                "United Kingdom"]
+
+
 def test_a_download_of_two_trials_needs_the_one_asked_for():
     with pytest.raises(ParseError, match=r"2 trials \(2022-002568-62, 2021-002179-21\)"):
         euctr.parse(doc(EUCTR, "text/plain"))
@@ -123,6 +130,7 @@ def excough() -> list:
     ("design", None, ["controlled", "open-label", "randomised"]),
     ("sponsor", None, "Example University Hospitals NHS Trust"),
     ("funding", None, ["Example Research Council", "Example Pharma Ltd"]),
+    ("countries", None, ["United Kingdom", "England"]),
 ])
 def test_the_isrctn_trial_asked_for(excough, field, qualifier, value):
     assert by(excough, field, qualifier).value == value
@@ -170,6 +178,7 @@ def ctis_trial() -> list:
     ("start_date", "estimated", "2025-03-01"),
     ("sponsor", None, "Example Pharma Ltd"),
     ("design", None, ["blinded", "controlled", "randomised"]),
+    ("countries", "member states concerned", ["Spain", "Sweden"]),
 ])
 def test_the_ctis_trial(ctis_trial, field, qualifier, value):
     assert by(ctis_trial, field, qualifier).value == value

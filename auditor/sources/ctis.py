@@ -158,6 +158,13 @@ def parse(doc: Document) -> list[Reading]:
             add(field, parse_date(text), text,
                 f"{_P1}/{info.replace('.', '/')}/trialDuration/{key}", qualifier=qualifier)
 
+    states = list(dict.fromkeys(_str(m.get("mscName")) for m in
+                                app.get("memberStatesConcerned") or []
+                                if isinstance(m, dict) and _str(m.get("mscName"))))
+    if states:
+        add("countries", states, "; ".join(states),
+            "/authorizedApplication/memberStatesConcerned/*/mscName",
+            qualifier="member states concerned")
     readings += _enrollment(app, part1)
     readings += _sponsor(part1)
     readings += _design(part1)

@@ -258,7 +258,28 @@ def parse(doc: Document) -> list[Reading]:
                            "database")
     if first:
         add("registration_date", first, parse_date(first.text), qualifier="first submitted")
+    readings += _countries(record, records(doc.text))
     return readings
+
+
+def _countries(record: Record, everything: list[Record]) -> list[Reading]:
+    """The member states of this trial's records in the download (a per-country download
+    holds only its own: the qualifier says so), and the regions where sites are planned when
+    the trial also runs outside the EEA (E.8.6.3: a list that may name EEA countries too)."""
+    out: list[Reading] = []
+    states = [(r, r.get("A.1")) for r in everything if r.eudract == record.eudract]
+    named = [(r, ln) for r, ln in states if ln is not None]
+    if named:
+        names = list(dict.fromkeys(re.sub(r"\s+-\s+.*$", "", ln.text) for _, ln in named))
+        out.append(Reading(field="countries", value=names, qualifier="member states in the file",
+                           quote=" … ".join(dict.fromkeys(ln.text for _, ln in named)),
+                           locator=", ".join(ln.locator for _, ln in named)))
+    outside = record.get("E.8.6.3")
+    if outside and outside.more:
+        out.append(Reading(field="countries", value=list(dict.fromkeys(outside.more)),
+                           qualifier="planned regions", quote="; ".join(outside.more),
+                           locator=outside.locator))
+    return out
 
 
 def _english(record: Record, code: str) -> Line | None:

@@ -197,6 +197,13 @@ def parse(doc: Document) -> list[Reading]:
         add("design", sorted(tags) or None, words,
             "trialDesign/interventionalTrialDesign" if design_text else "trialDesign/studyDesign")
 
+    countries = list(dict.fromkeys(_text(c) for c in
+                                   _findall(trial, "participants/recruitmentCountries/country")
+                                   if _text(c)))
+    if countries:
+        add("countries", countries, "; ".join(countries),
+            "participants/recruitmentCountries/country")
+
     conditions = [_text(c) for c in _findall(trial, "conditions/condition/description")
                   if _text(c)]
     if conditions:
