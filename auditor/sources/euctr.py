@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 
 from auditor.errors import ConfigError, ParseError
@@ -107,12 +108,12 @@ def records(text: str) -> list[Record]:
     current: Line | None = None
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.rstrip()
-        if line.strip() == "Summary" or not out:
-            if line.strip() == "Summary" or (not out and line.strip()):
-                out.append(Record(n))
-                current = None
-            if line.strip() == "Summary":
-                continue
+        if line.strip() == "Summary":
+            out.append(Record(n))
+            current = None
+            continue
+        if not out:  # text before the first 'Summary' (or a record without one)
+            out.append(Record(n))
         m = _SUMMARY.match(line)
         if m:
             current = Line("", m.group("label"), m.group("value").strip(), n)
@@ -192,11 +193,11 @@ def parse(doc: Document) -> list[Reading]:
     record = _chosen(doc)
     readings: list[Reading] = []
 
-    def add(field_name: str, line: Line, value: object, quote: str | None = None,
-            **extra: object) -> None:
-        readings.append(Reading(field=field_name, value=value,  # type: ignore[arg-type]
+    def add(field_name: str, line: Line, value: Any, quote: str | None = None,
+            **extra: Any) -> None:
+        readings.append(Reading(field=field_name, value=value,
                                 quote=quote if quote is not None else line.text,
-                                locator=line.locator, **extra))  # type: ignore[arg-type]
+                                locator=line.locator, **extra))
 
     own = f"EUCTR{record.eudract}" + (f"-{record.country}" if record.country else "")
     line = record.summary("EudraCT Number") or record.get("A.2")
