@@ -394,3 +394,48 @@ def test_a_paper_citing_the_jrct_id_cites_the_umin_record_jrct_lists(dossier):
     dossier.audit()
     rules = {f["rule"] for f in store.findings(store.open_db(dossier.db), status="open")}
     assert "registration_not_cited" not in rules
+
+
+def test_compare_a_umin_page_url_fetches_that_page_from_the_umin_base(registries, run_cli):
+    server, config = registries
+    detail = ROOT / "tests" / "real" / "umin" / "nnh__research_management" / \
+        "umin_recpt_R000031865.html"
+    server.add("/cgi-open-bin/ctr/ctr_view.cgi?recptno=R000031865", detail.read_bytes(),
+               content_type="text/html; charset=UTF-8")
+    config.write_text(config.read_text() + f'umin = "{server.url("")}"\n')
+    result = run_cli("compare", "--config", str(config), "--json",
+                     "https://center6.umin.ac.jp/cgi-open-bin/ctr_e/ctr_view.cgi?recptno=R000031865")
+    assert result.exit_code in (0, 1), result.output
+    claims = json.loads(result.stdout)["claims"]
+    assert server.count("/cgi-open-bin/ctr/ctr_view.cgi") == 1
+    assert [c["value"] for c in claims
+            if c["field"] == "enrollment" and c["source"] == "umin-R000031865"] == [66]
+
+
+def test_a_configured_source_of_each_new_kind_is_fetched_by_identifier(registries, run_cli):
+    server, config = registries
+    config.write_text(config.read_text() + """
+[[subjects]]
+id = "excough"
+name = "Exampletide"
+
+[[subjects.sources]]
+name = "isrctn"
+kind = "isrctn"
+identifier = "ISRCTN99990001"
+
+[[subjects.sources]]
+name = "ctis"
+kind = "ctis"
+identifier = "2099-500001-11-00"
+
+[[subjects.sources]]
+name = "euctr-es"
+kind = "euctr"
+identifier = "EUCTR2022-002568-62-ES"
+""")
+    result = run_cli("fetch", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    saved = config.parent / "snapshots" / "excough"
+    assert {p.name for p in saved.iterdir()} >= {"isrctn.xml", "ctis.json", "euctr-es.txt"}
+    assert server.count("/ctis/retrieve/2099-500001-11-00") == 1
