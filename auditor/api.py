@@ -77,12 +77,12 @@ class CompareResult:
 def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Config | None = None,
             client: Client | None = None) -> CompareResult:
     """Compare snapshot files (paths, `KIND:PATH` strings or `(kind, path)` pairs), or start
-    from one identifier (DOI, PMID, NCT or jRCT id): fetch it and what it links to, then
+    from one identifier (DOI, PMID, registry id or page URL): fetch it and what it links to, then
     compare. One file alone gives what that source says (its claims). No database is
     written."""
     if not sources_or_ids:
-        raise AuditorError("nothing to compare: give two snapshot files, or one DOI, PMID, NCT "
-                           "or jRCT id")
+        raise AuditorError("nothing to compare: give two snapshot files, or one DOI, PMID or "
+                           "registry id (NCT, jRCT, ISRCTN, EudraCT, CTIS)")
     config = config or Config(auditor=Settings(snapshots="snapshots"))
     first = sources_or_ids[0]
     if len(sources_or_ids) == 1 and isinstance(first, str) and not Path(first).exists() \
@@ -96,8 +96,9 @@ def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Confi
                              fetched=found.fetched, failed=found.failed,
                              snapshot_folder=config.snapshot_dir / "compare")
     if len(sources_or_ids) == 1 and not _kind_and_path(first)[1].exists():
-        raise AuditorError(f"{first}: no such file, and not a DOI, PMID, NCT or jRCT id; give "
-                           "snapshot files, or one identifier to fetch and compare")
+        raise AuditorError(f"{first}: no such file, and not a DOI, PMID or registry id (NCT, "
+                           "jRCT, ISRCTN, EudraCT, CTIS); give snapshot files, or one identifier "
+                           "to fetch and compare")
     claims, findings, comparisons = compare_documents(
         [_kind_and_path(s) for s in sources_or_ids], config=config)
     return CompareResult(claims, findings, comparisons)

@@ -180,7 +180,8 @@ def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | N
                    "identifier is given.")
 def compare(sources: tuple[str, ...], as_json: bool, fail_on: str, config_path: str) -> None:
     """Compare snapshot files (PATH, or KIND:PATH when the format is ambiguous), or give one
-    identifier (DOI, PMID, NCT or jRCT id) to fetch the paper and its registrations, or the
+    identifier (DOI, PMID, registry id: NCT, jRCT, ISRCTN, EudraCT with its country, CTIS; or a
+    registry or doi.org page URL) to fetch the paper and its registrations, or the
     registration and its papers, and compare them: no config needed."""
     config = load_config(config_path) if Path(config_path).exists() else None
     result = api.compare(*sources, config=config)
