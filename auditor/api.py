@@ -96,7 +96,7 @@ def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Confi
             client: Client | None = None, save: str | None = None, as_of: str | None = None,
             history: bool = True) -> CompareResult:
     """Compare snapshot files (paths, `KIND:PATH` strings or `(kind, path)` pairs), or start
-    from one identifier (DOI, PMID, NCT or jRCT id): fetch it and what it links to, then
+    from one identifier (DOI, PMID, registry id or page URL): fetch it and what it links to, then
     compare. One file alone gives what that source says (its claims). No database is
     written. With `save` (a subject id), the comparison is kept as that subject in the
     config's file: the fetched snapshots go to its folder, the files are copied there. From
@@ -106,8 +106,8 @@ def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Confi
     if as_of is not None:
         as_of = check_date(as_of, "as_of")
     if not sources_or_ids:
-        raise AuditorError("nothing to compare: give two snapshot files, or one DOI, PMID, NCT "
-                           "or jRCT id")
+        raise AuditorError("nothing to compare: give two snapshot files, or one DOI, PMID or "
+                           "registry id (NCT, jRCT, ISRCTN, EudraCT, CTIS)")
     if save and (config is None or config.path is None or not config.path.exists()):
         raise AuditorError(f"compare --save {save}: no config.toml to add it to; run `auditor "
                            "init` first or pass --config")
@@ -134,8 +134,9 @@ def compare(*sources_or_ids: str | Path | tuple[str | None, Path], config: Confi
         raise AuditorError("--as-of needs a registry's change history: give one NCT id (or a "
                            "DOI or PMID that leads to one), not snapshot files")
     if len(sources_or_ids) == 1 and not _kind_and_path(first)[1].exists():
-        raise AuditorError(f"{first}: no such file, and not a DOI, PMID, NCT or jRCT id; give "
-                           "snapshot files, or one identifier to fetch and compare")
+        raise AuditorError(f"{first}: no such file, and not a DOI, PMID or registry id (NCT, "
+                           "jRCT, ISRCTN, EudraCT, CTIS); give snapshot files, or one identifier "
+                           "to fetch and compare")
     files = [_kind_and_path(s) for s in sources_or_ids]
     claims, findings, comparisons = compare_documents(files, config=config)
     saved = project.save_files(config, save, files) if save else None

@@ -262,7 +262,8 @@ def compare(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_
             save: str | None, config_path: str | None, as_of: str | None,
             history: bool) -> None:
     """Compare snapshot files (PATH, or KIND:PATH when the format is ambiguous), or give one
-    identifier (DOI, PMID, NCT or jRCT id) to fetch the paper and its registrations, or the
+    identifier (DOI, PMID, registry id: NCT, jRCT, ISRCTN, EudraCT with its country, CTIS; or a
+    registry or doi.org page URL) to fetch the paper and its registrations, or the
     registration and its papers, and compare them: no config needed.
 
     \b

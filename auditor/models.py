@@ -37,6 +37,7 @@ FIELDS: dict[str, str] = {
     "approval_date": "Date of the regulatory approval (partial ISO)",
     "indication": "Approved or studied indication",
     "price": "Price: amount, currency, pack, effective date",
+    "countries": "Countries where the trial recruits, as a registry lists them",
     "identifiers": "Identifiers the source gives for itself or cites: jRCT, NCT, UMIN, DOI, PMID",
     "sample_size_analysed": "Number of participants analysed for efficacy",
     "publication_notices": "Corrections, retractions or expressions of concern on a paper",

@@ -149,7 +149,11 @@ def document(label: Label) -> Document:
     elif label.kind in ("ctgov", "europepmc", "crossref"):
         body = json.dumps(_json_record(json.loads(body), label.record, label.kind),
                           ensure_ascii=False).encode("utf-8")
-    return Document(body, None, url=f"file://{path}", source=f"{label.kind}:{label.record}")
+    # a download of several registry records (EU CTR: one per member state) is read for the
+    # record labelled
+    selectors = {"trial_id": label.record} if label.kind == "euctr" else {}
+    return Document(body, None, url=f"file://{path}", source=f"{label.kind}:{label.record}",
+                    selectors=selectors)
 
 
 # --- comparing a reading with a label ------------------------------------------------------

@@ -11,7 +11,8 @@ from auditor import store
 
 SOURCES = ["jrct-ja", "jrct-en", "crossref", "pubmed", "mhlw-price", "mhlw-price-xlsx",
            "mhlw-notice",
-           "pmda-approval", "sumitomo-pipeline", "sumitomo-press"]
+           "pmda-approval", "sumitomo-pipeline", "sumitomo-press",
+           "umin-ja"]
 
 
 def claims(db_path, field, source=None):

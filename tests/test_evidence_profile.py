@@ -11,7 +11,8 @@ from auditor.cli import cli
 
 PROFILE = ("amchepry evidence: open-label, single-arm, not randomised, not controlled; "
            "phase 1/2; n = 7 treated, 6 analysed; longest follow-up 24 months; registered: "
-           "jRCT2090220384; no results in the registry records; approval: conditional, "
+           "UMIN000033564, jRCT2090220384; no results in the registry records; approval: "
+           "conditional, "
            "post-marketing obligations, time-limited")
 PRESS = "sumitomo-press-release-approval.html"
 ANCHOR = "to gather further evidence. "

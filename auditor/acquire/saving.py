@@ -18,7 +18,8 @@ from auditor.models import Snapshot, SourceRef, now_utc
 EXTENSIONS = {"ctgov": ".json", "crossref": ".json", "europepmc": ".json", "pubmed": ".xml",
               "ictrp": ".xml", "jrct": ".html", "mhlw": ".html", "pmda": ".html",
               "page": ".html", "mhlw_excel": ".xlsx", "mhlw_pdf": ".pdf", "umin": ".html",
-              "ctgov_xml": ".xml", "jats": ".xml"}
+              "ctgov_xml": ".xml", "jats": ".xml",
+              "isrctn": ".xml", "euctr": ".txt", "ctis": ".json"}
 
 Status = Literal["saved", "unchanged", "not_modified", "failed"]
 

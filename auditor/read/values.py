@@ -164,7 +164,8 @@ def parse_date(text: str) -> str | None:
     m = re.search(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?", t)
     if m:
         return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
-    m = re.search(r"\b(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?\b", t)
+    # '2026-03-27T09:59:26Z' (ISO date-times: ISRCTN, CTIS) reads as its date
+    m = re.search(r"\b(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?(?!\d)", t)
     if m:
         return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
     low = t.lower()
@@ -318,8 +319,10 @@ ID_PATTERNS: dict[str, str] = {
     "JMA": r"\bJMA-IIA(?P<id>\d{5})\b",
     "JapicCTI": r"\bJapicCTI-?(?P<id>\d{6})\b",
     "ISRCTN": r"\bISRCTN\s?(?P<id>\d{8})\b",
-    "CTIS": r"\b(?:CTIS\s?)?(?P<id>\d{4}-\d{6}-\d{2}-\d{2})\b",
-    "EUCTR": r"\b(?:EUCTR\s?)?(?P<id>\d{4}-\d{6}-\d{2}(?:-(?:[A-Z]{2}|3RD))?)\b(?!-\d)",
+    "CTIS": r"\b(?:(?:CTIS|EU\s?CT)(?:\s*(?:No\.?|number))?[\s:]*)?"
+            r"(?P<id>\d{4}-\d{6}-\d{2}-\d{2})\b",
+    "EUCTR": r"\b(?:(?:EUCTR|EudraCT)(?:\s*(?:No\.?|number))?[\s:]*)?"
+             r"(?P<id>\d{4}-\d{6}-\d{2}(?:-(?:[A-Z]{2}|3RD))?)\b(?!-\d)",
     "ChiCTR": r"\bChiCTR(?P<id>-?(?:[A-Z]{2,4}-)?\d{8,10})\b",
     "ACTRN": r"\bACTRN\s?(?P<id>\d{14})\b",
     "DRKS": r"\bDRKS\s?(?P<id>\d{8})\b",

@@ -32,6 +32,9 @@ KINDS: dict[str, str] = {
     "pubmed": "pubmed",
     "ictrp": "ictrp",
     "ctgov_xml": "ctgov_xml",
+    "isrctn": "isrctn",
+    "ctis": "ctis",  # JSON with ctNumber: before page, after ctgov (protocolSection)
+    "euctr": "euctr",  # plain text; HTML kinds never read it
     "umin": "umin",  # before jrct: a UMIN page may cite a jRCT id and share its labels
     "jrct": "jrct",
     "mhlw": "mhlw",
@@ -51,6 +54,10 @@ BASES: dict[str, str] = {
     "crossref": "https://api.crossref.org",
     "eutils": "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
     "europepmc": "https://www.ebi.ac.uk/europepmc/webservices/rest",
+    "isrctn": "https://www.isrctn.com",
+    "euctr": "https://www.clinicaltrialsregister.eu",
+    "ctis": "https://euclinicaltrials.eu/ctis-public-api",
+    "umin": "https://center6.umin.ac.jp",  # receipt-number pages (discover), no url_for
 }
 
 
