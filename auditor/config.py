@@ -280,9 +280,10 @@ def _check(config: Config, where: str, text: str) -> None:
             fail(f"source name {name!r} is used twice; names must be unique", "name",
                  "subjects.sources", n)
         seen.add(name)
+    known = sorted({*rules.RULES, *BUILTIN_RULES})
     for name, setting in config.rules.items():
-        if name not in rules.RULES:
-            fail(f"unknown rule {name!r}; known rules: {', '.join(sorted(rules.RULES))}",
+        if name not in known:
+            fail(f"unknown rule {name!r}; known rules: {', '.join(known)}",
                  "enabled", f"rules.{name}")
         if setting.severity and setting.severity not in SEVERITY_ORDER:
             fail(f"rule {name!r}: severity must be one of {', '.join(SEVERITY_ORDER)}",

@@ -192,6 +192,49 @@ def save(root: Path, relative: str, body: bytes, snapshot: Snapshot) -> Snapshot
     return snapshot
 
 
+def mark_broken(root: Path, relative: str, body: bytes, record: dict[str, Any]) -> dict:
+    """A fetch brought a broken copy (an error page, a dead selector...): keep its bytes in
+    root/.versions and say so in the manifest entry (`broken`: sha256, retrieved_at, problem,
+    how many broken fetches in a row), leaving the current file, the last good copy, as it
+    is. With no current file the broken copy is saved as current, marked broken. The next
+    good save drops the mark."""
+    path = safe_path(root, relative)
+    sha = sha256(body)
+    keep(root / VERSIONS, body, sha, path.suffix)
+    manifest = read_manifest(path.parent)
+    entry = manifest.get(path.name)
+    if entry is None or not path.is_file():
+        _atomic_write(path, body)
+        entry = {"file": path.name, **{k: v for k, v in record.items()
+                                         if k in ("source", "kind", "url", "media_type")},
+                 "retrieved_at": record.get("retrieved_at"), "provenance": "fetched",
+                 "sha256": sha}
+    before = entry.get("broken") or {}
+    mark = {"sha256": sha, "retrieved_at": record.get("retrieved_at"),
+            "problem": record.get("problem"), "seen": record.get("seen"),
+            "where": record.get("where"), "count": int(before.get("count", 0)) + 1,
+            "since": before.get("since") or record.get("retrieved_at")}
+    manifest[path.name] = {**entry, "broken": mark}
+    write_manifest(path.parent, manifest)
+    return mark
+
+
+def broken_mark(root: Path, relative: str) -> dict | None:
+    """The manifest's `broken` mark of a snapshot (see mark_broken), or None."""
+    path = safe_path(root, relative)
+    return read_manifest(path.parent).get(path.name, {}).get("broken")
+
+
+def clear_broken(root: Path, relative: str) -> None:
+    """Drop the `broken` mark of a snapshot's manifest entry (a good copy came back)."""
+    path = safe_path(root, relative)
+    manifest = read_manifest(path.parent)
+    entry = dict(manifest.get(path.name, {}))  # the parsed manifest is cached: copy first
+    if entry.pop("broken", None) is not None:
+        manifest[path.name] = entry
+        write_manifest(path.parent, manifest)
+
+
 def register(folder: Path, file: str, **entry: object) -> None:
     """Add or replace one manifest entry (url, retrieved_at, media_type, provenance, note...)."""
     manifest = read_manifest(folder)
@@ -223,6 +266,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-__all__ = ["keep", "keep_current", "load", "load_file", "now_utc", "read_manifest", "register",
-           "resolve", "safe_path", "save", "sha256", "version_path", "versions_for",
-           "write_json", "write_manifest"]
+__all__ = ["broken_mark", "clear_broken", "keep", "keep_current", "load", "load_file",
+           "mark_broken", "now_utc", "read_manifest", "register", "resolve", "safe_path", "save",
+           "sha256", "version_path", "versions_for", "write_json", "write_manifest"]
