@@ -62,6 +62,13 @@ class AuditResult:
     #: Findings matched by an [[ignore]] entry of the config this run: not reported at all.
     ignored: int = 0
 
+    @property
+    def broken(self) -> list[str]:
+        """Sources whose copy is broken (an error page, a dead selector...): their last good
+        snapshot is read."""
+        return sorted({f.sources[-1].source for f in self.findings
+                       if f.rule == health.RULE and f.sources})
+
 
 def load_snapshot(snapshot_dir: Path, ref: SourceRef, versions: Path | None = None
                   ) -> tuple[Snapshot, Document]:

@@ -280,7 +280,9 @@ def fields() -> None:
                    "or identifier.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only failures, no progress bar (cron).")
 def fetch(config_path: str, names: tuple[str, ...], quiet: bool) -> None:
-    """Fetch sources into snapshots. Exit 0 if all fetched, 1 if some failed."""
+    """Fetch sources into snapshots. Exit 0 if all fetched, 1 if some failed or brought a
+    broken copy (an error page served with HTTP 200: the last good snapshot is kept)."""
+    from auditor.acquire.fetch import skipped_line, skipped_sources
     from auditor.acquire.fetch import summary_line as fetch_line
 
     config = load_config(config_path)
@@ -290,6 +292,9 @@ def fetch(config_path: str, names: tuple[str, ...], quiet: bool) -> None:
     for result in results:
         if not quiet or not result.ok:
             click.echo(fetch_line(result), err=quiet)
+    skipped = skipped_line(skipped_sources(config, list(names) or None))
+    if skipped and not quiet:
+        click.echo(skipped)
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 

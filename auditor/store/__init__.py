@@ -681,6 +681,13 @@ def broken_streak(db: sqlite_utils.Database, source: str) -> tuple[int, str | No
     return count, since
 
 
+def source_states(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Sources not in good health at their latest audit (failing to fetch, or broken), with
+    why: the source_freshness rows whose state is not ok, failing first."""
+    return list(db.query("select source, subject, state, state_detail, failing_since, "
+                         "last_fetched from source_freshness where state != 'ok'"))
+
+
 def failing_since(db: sqlite_utils.Database, source: str) -> str | None:
     """When a source's fetches started failing, or None."""
     row = db.execute("select failing_since from sources where name = ?", [source]).fetchone()
