@@ -176,3 +176,13 @@ def test_offline_compare_of_an_identifier_fails_at_once_with_one_line(monkeypatc
     if as_json:
         error = json.loads(result.stdout)["error"]
         assert error["type"] == "FetchError" and "cannot resolve" in error["message"]
+
+
+def test_the_report_does_not_show_a_never_fetched_source_from_a_last_good_snapshot(tmp_path,
+                                                                                  served):
+    config = project(tmp_path, served.url(""))
+    run("audit", "--config", str(config), "--fetch", "-q")
+    notes = store.report_notes(store.open_db(tmp_path / "audit.db"), "amchepry")
+    questions = [text for section, text in notes if section == "question"]
+    assert any("Sources never fetched (registry) are not read" in q for q in questions)
+    assert not any("last good snapshot" in q for q in questions)
