@@ -129,6 +129,15 @@ def digest(db: sqlite_utils.Database | str | Path, run_id: str | None = None) ->
     return digest_markdown(_database(db), run_id)
 
 
+def notify(db: sqlite_utils.Database | str | Path, run_id: str, urls: list[str]) -> list[Any]:
+    """Send a run's digest to these Apprise URLs when it opened, reopened or resolved
+    findings; returns one Delivery per target (ok, or why not), also kept in the database's
+    `notifications` table. Never raises for a target that fails."""
+    from auditor.outputs.notify import notify_digest
+
+    return notify_digest(_database(db), run_id, urls)
+
+
 def review(db: sqlite_utils.Database | str | Path, finding_id: str, decision: str,
            note: str | None, reviewer: str) -> dict[str, Any]:
     """Record a desk's review (dismissed, confirmed, contested or reopened) of one finding,

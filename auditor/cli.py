@@ -131,17 +131,34 @@ config_option = click.option("--config", "config_path", default="config.toml",
 @click.option("--wait", type=float, default=0, show_default=True, metavar="SECONDS",
               help="If another audit holds the database's lock, wait this long for it "
                    "(0: exit 2 at once).")
+@click.option("--notify", "notify", multiple=True, metavar="URL",
+              help="Send the digest to this Apprise URL (mailto://, slack://, ntfy://, "
+                   "json://...) when the run opened, reopened or resolved findings; "
+                   "repeatable, added to [notify] urls. A failure is reported on stderr "
+                   "and does not change the exit code.")
 def audit(config_path: str, db_path: str | None, offline: bool, fail_on: str | None,
           new_only: bool, subjects: tuple[str, ...], as_json: bool, quiet: bool,
-          digest: str | None, wait: float) -> None:
+          digest: str | None, wait: float, notify: tuple[str, ...]) -> None:
     """Audit every subject in config.toml and record findings in SQLite."""
+    from auditor.config import notify_url_problem
+    from auditor.outputs.notify import redact
+
     config = load_config(config_path)
     require_subjects(config)
+    for url in notify:  # checked before the audit: a typo would notify no one
+        problem = notify_url_problem(url)
+        if problem:
+            raise AuditorError(f"--notify {redact(url)} {problem}")
     db = db_path or config.database_path
     result = api.audit(config, db, fetch=not offline, subjects=list(subjects) or None,
                        keep_claims=as_json, wait=wait, progress=None if not quiet else False)
     if digest:
         Path(digest).write_text(api.digest(db, result.run.id), encoding="utf-8")
+    for delivery in api.notify(db, result.run.id, [*config.notify.urls, *notify]):
+        if not delivery.ok:  # reported and recorded; the findings decide the exit code
+            click.echo(f"warning: {delivery.line()}", err=True)
+        elif not quiet and not as_json:
+            click.echo(delivery.line(), err=True)
     threshold = SEVERITY_ORDER[fail_on or config.auditor.fail_on]
     counted = [f for f in result.findings if not new_only or f.id in result.new]
     failing = [f for f in counted if SEVERITY_ORDER[f.severity] >= threshold]

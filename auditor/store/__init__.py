@@ -28,7 +28,7 @@ from auditor.models import (
 )
 from auditor.store import reviews
 
-SCHEMA_VERSION = 3  # 2: report_notes; 3: reviews
+SCHEMA_VERSION = 4  # 2: report_notes; 3: reviews; 4: notifications
 
 TABLES: dict[str, dict[str, Any]] = {
     "subjects": {"columns": {"id": str, "name": str, "aliases": str, "fingerprint": str,
@@ -77,6 +77,9 @@ TABLES: dict[str, dict[str, Any]] = {
                             "reviewer": str, "reviewed_at": str, "evidence": str,
                             "run_id": str},
                 "pk": "id"},
+    "notifications": {"columns": {"run_id": str, "target": str, "ok": int, "error": str,
+                                  "sent_at": str},
+                      "pk": ("run_id", "target")},
 }
 FOREIGN_KEYS = {
     "sources": [("subject", "subjects", "id")],
@@ -85,6 +88,7 @@ FOREIGN_KEYS = {
     "finding_events": [("run_id", "runs", "id"), ("finding_id", "findings", "id")],
     "source_runs": [("run_id", "runs", "id")],
     "reviews": [("finding_id", "findings", "id")],
+    "notifications": [("run_id", "runs", "id")],
 }
 
 
@@ -702,6 +706,22 @@ def report_notes(db: sqlite_utils.Database, subject: str) -> list[tuple[str, str
         return []
     return [(r["section"], r["text"]) for r in table.rows_where("subject = ?", [subject],
                                                                  order_by="position")]
+
+
+def record_notifications(db: sqlite_utils.Database, run_id: str,
+                         deliveries: list[dict[str, Any]]) -> None:
+    """Keep what became of each notification of a run (target redacted, ok, error)."""
+    db.table("notifications").upsert_all(
+        [{"run_id": run_id, **d} for d in deliveries], pk=("run_id", "target"))
+
+
+def notifications(db: sqlite_utils.Database, run_id: str | None = None
+                  ) -> list[dict[str, Any]]:
+    """Notifications sent (or not) for a run, or for every run."""
+    if not db.table("notifications").exists():
+        return []
+    where, params = ("run_id = ?", [run_id]) if run_id else (None, [])
+    return list(db.table("notifications").rows_where(where, params, order_by="sent_at"))
 
 
 def count_dismissed(db: sqlite_utils.Database) -> int:
