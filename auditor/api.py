@@ -19,8 +19,8 @@ from typing import Any
 
 import sqlite_utils
 
+from auditor import snapshots, store
 from auditor import sources as source_kinds
-from auditor import store
 from auditor.acquire.discover import Discovery, classify
 from auditor.acquire.discover import discover as discover_links
 from auditor.acquire.fetch import FetchResult, fetch_sources
@@ -52,8 +52,15 @@ def audit(config: Config, db: sqlite_utils.Database | str | Path | None = None, 
         if fetch:
             results = fetch_sources(config, client=client, progress=progress)
             failures = {r.source: r.error or "failed" for r in results if r.status == "failed"}
-        return run_audit(config, database, offline=not fetch, failures=failures,
-                         keep_claims=keep_claims, subject_ids=subjects)
+        result = run_audit(config, database, offline=not fetch, failures=failures,
+                           keep_claims=keep_claims, subject_ids=subjects)
+        keep = config.retention
+        if file and (keep.keep_versions is not None or keep.keep_days is not None):
+            # after the audit, under its lock: what it cites is known and nothing is writing
+            result.pruned = len(snapshots.prune(
+                config.snapshot_dir, keep_versions=keep.keep_versions,
+                keep_days=keep.keep_days, cited=store.cited_shas(database)))
+        return result
 
 
 def fetch(config: Config, *, names: list[str] | None = None, client: Client | None = None,

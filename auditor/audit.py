@@ -61,6 +61,8 @@ class AuditResult:
     dismissed: list[str] = field(default_factory=list)
     #: Findings matched by an [[ignore]] entry of the config this run: not reported at all.
     ignored: int = 0
+    #: Old snapshot versions deleted after the audit by the config's [retention] settings.
+    pruned: int = 0
 
     @property
     def broken(self) -> list[str]:

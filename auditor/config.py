@@ -104,6 +104,16 @@ def notify_url_problem(url: str) -> str | None:
     return None
 
 
+class RetentionSettings(BaseModel):
+    """`[retention]`: how many replaced versions of each snapshot to keep, and for how long.
+    Unset (the default), every version is kept forever. A version any audit read, or that a
+    finding cites, is kept whatever these say."""
+
+    model_config = ConfigDict(extra="forbid")
+    keep_versions: int | None = Field(default=None, ge=0)
+    keep_days: int | None = Field(default=None, ge=0)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     database: str = "audit.db"
@@ -122,6 +132,7 @@ class Config(BaseModel):
     sources: list[SourceRef] = Field(default_factory=list)
     ignore: list[IgnoreRule] = Field(default_factory=list)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     def ignored(self, finding: Finding) -> IgnoreRule | None:
         """The first [[ignore]] entry that matches this finding, or None."""

@@ -178,4 +178,6 @@ def summary_line(result: Any, db_path: str | Path) -> str:
             + (f", {len(result.dismissed)} dismissed by review"
                if getattr(result, "dismissed", None) else "")
             + (f", {result.ignored} ignored by config" if getattr(result, "ignored", 0) else "")
+            + (f"; {result.pruned} old snapshot versions pruned by [retention]"
+               if getattr(result, "pruned", 0) else "")
             + f") → {db_path}")

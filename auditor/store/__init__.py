@@ -685,6 +685,15 @@ def broken_streak(db: sqlite_utils.Database, source: str) -> tuple[int, str | No
     return count, since
 
 
+def cited_shas(db: sqlite_utils.Database) -> set[str]:
+    """Every snapshot sha256 the database cites: snapshots read, claims, finding quotes and
+    each source's current copy (old versions among them are never pruned)."""
+    return {r[0] for r in db.execute(
+        "select sha256 from snapshots union select snapshot_sha256 from claims "
+        "union select snapshot_sha256 from finding_sources "
+        "union select snapshot_sha256 from sources") if r[0]}
+
+
 def source_states(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Sources not in good health at their latest audit (failing to fetch, or broken), with
     why: the source_freshness rows whose state is not ok, failing first."""
