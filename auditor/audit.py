@@ -161,8 +161,9 @@ def broken_after_parse(config: Config, db: sqlite_utils.Database, subject: Subje
                        ref: SourceRef, snapshot: Snapshot, doc: Document, before: list[Claim],
                        now: list[Claim], versions: Path | None) -> health.Broken | None:
     """What makes a copy that could be read broken: it no longer names the subject its last
-    good copy named, a selector that gave a value matches nothing, or most of its claims are
-    gone. (Checked once the copy parsed, so a malformed file stays an error that says so.)"""
+    good copy named, a selector or label that gave a value matches nothing, or most of its
+    claims are gone. (Checked once the copy parsed, so a malformed file stays an error that
+    says so.)"""
     settings = config.rule(health.RULE)
     if not settings.enabled or not before:
         return None
@@ -171,8 +172,9 @@ def broken_after_parse(config: Config, db: sqlite_utils.Database, subject: Subje
         return None
     problem = None if subject.adhoc else health.lost_mention(
         _document(config, ref, last[0], versions), doc, health.names_of(subject, ref))
-    problem = problem or health.dead_selectors(before, now) or health.claims_fell(
-        before, now, settings.threshold)
+    problem = (problem or health.dead_selectors(before, now)
+               or health.dead_labels(before, now, health.visible_text(doc))
+               or health.claims_fell(before, now, settings.threshold))
     return _streak(db, ref, problem, snapshot) if problem else None
 
 

@@ -254,3 +254,41 @@ def test_a_selector_that_never_matched_is_not_news():
     dead = [reading("approval", None, "css 'p.x' matched nothing (page changed?)")]
     assert health.dead_selectors([], dead) is None
     assert health.dead_selectors([reading("approval", ["conditional"])], dead) is not None
+
+
+def test_a_registry_label_renamed_while_its_value_stays_is_broken_not_a_change(dossier):
+    dossier.audit("-q")
+    before = state(dossier)
+    dossier.edit("jrct-jRCT2090220384-en.html", ">Primary Outcome(s)<", ">Main endpoint(s)<")
+    dossier.audit("-q")
+    changed = {i for i, s in state(dossier).items() if before.get(i) != s}
+    [broken] = [f for f in findings_of(dossier.db) if f["id"] in changed]
+    assert broken["rule"] == "source_broken" and about(broken, "jrct-en")
+    assert "label 'Primary Outcome(s)' matched nothing" in broken["message"], broken["message"]
+    assert "Safety: adverse events over 24 months" in broken["message"]
+
+
+def test_a_registry_row_removed_with_its_value_is_a_change_not_a_broken_source(dossier):
+    dossier.audit("-q")
+    text = dossier.snapshot("jrct-jRCT2090220384-en.html").read_text(encoding="utf-8")
+    start = text.index("Primary Outcome(s)")
+    row_start = text.rindex("<tr", 0, start)
+    row_end = text.index("</tr>", start) + len("</tr>")
+    dossier.snapshot("jrct-jRCT2090220384-en.html").write_text(
+        text[:row_start] + text[row_end:], encoding="utf-8")
+    dossier.audit("-q")
+    assert not findings_of(dossier.db, rule="source_broken")
+    changed = [f for f in findings_of(dossier.db, rule="source_changed")
+               if f["field"] == "primary_outcomes" and about(f, "jrct-en")]
+    assert changed and "now not stated" in changed[0]["message"]
+
+
+def test_a_label_check_needs_a_telling_value_still_on_the_page():
+    before = [Reading(field="primary_outcomes", value=["safety"], quote="Safety: adverse events",
+                      locator="table row 'Primary Outcome(s)'"),
+              Reading(field="enrollment", value=7, quote="7",
+                      locator="table row 'Target Sample Size'")]
+    relabelled = "Main endpoint(s) Safety: adverse events Planned size 7"
+    assert health.dead_labels(before, [], relabelled) is not None
+    assert health.dead_labels(before[1:], [], relabelled) is None  # "7" proves nothing
+    assert health.dead_labels(before, [], "Primary Outcome(s) Safety: adverse events") is None

@@ -178,6 +178,36 @@ def dead_selectors(previous: Sequence[Claim | Reading], current: Sequence[Claim 
     return None
 
 
+_LABEL = re.compile(r"row '([^']+)'")
+#: A value shorter than this ("7") proves nothing by still being on the page.
+_TELLING = 8
+
+
+def dead_labels(previous: Sequence[Claim | Reading], current: Sequence[Claim | Reading],
+                text: str | None) -> Problem | None:
+    """A label a reader found a field under before (a locator "table row 'Target Sample
+    Size'") that is gone from the page while the value it gave is still there and the field
+    is no longer read: the page was relabelled, the reader cannot see the value. (A row
+    removed with its value is a change the registry made: `source_changed` reports it.)"""
+    if not text:
+        return None
+    page = squash(text).lower()
+    known_now = {c.field for c in current if c.value is not None}
+    for c in previous:
+        if c.value is None or c.field in known_now or not c.quote:
+            continue
+        quote = squash(c.quote)
+        if len(quote) < _TELLING or quote.lower() not in page:
+            continue
+        for label in _LABEL.findall(c.locator or ""):
+            gone = [part for part in label.split(" / ") if squash(part).lower() not in page]
+            if gone:
+                return Problem(f"label '{gone[0]}' matched nothing (it gave {c.field} before, "
+                               "and that value is still on the page)", quote,
+                               f"label '{gone[0]}'")
+    return None
+
+
 def claims_fell(previous: Sequence[Claim | Reading], current: Sequence[Claim | Reading],
                 percent: float | None = None) -> Problem | None:
     """A sharp fall in what the source states: more than `percent` of its known claims gone."""
