@@ -134,8 +134,8 @@ def _severity(config: Config, rule: str) -> Severity | None:
     return cast(Severity, value) if value else None
 
 
-def broken_before_parse(config: Config, db: sqlite_utils.Database, subject: Subject,
-                        ref: SourceRef, snapshot: Snapshot, doc: Document
+def broken_before_parse(config: Config, db: sqlite_utils.Database, ref: SourceRef,
+                        snapshot: Snapshot, doc: Document, last_sha: str | None
                         ) -> health.Broken | None:
     """What makes this copy of a source broken before it is read: a fetch that marked it in
     the manifest (its last good copy stayed current), or an error page, login wall or empty
@@ -150,8 +150,7 @@ def broken_before_parse(config: Config, db: sqlite_utils.Database, subject: Subj
                                             str(mark.get("where") or "body")),
                              str(mark["sha256"]), str(mark.get("retrieved_at") or ""),
                              int(mark.get("count") or 1), mark.get("since"))
-    last = store.source_snapshot(db, ref.name)
-    if last is not None and last[0].sha256 == snapshot.sha256:
+    if last_sha == snapshot.sha256:  # `last_sha`: the copy the last audit read
         return None
     problem = health.page_problem(doc)
     return _streak(db, ref, problem, snapshot) if problem else None
@@ -165,8 +164,8 @@ def broken_after_parse(config: Config, db: sqlite_utils.Database, subject: Subje
     claims are gone. (Checked once the copy parsed, so a malformed file stays an error that
     says so.)"""
     settings = config.rule(health.RULE)
-    if not settings.enabled or not before:
-        return None
+    if not settings.enabled or not before or before[0].snapshot_sha256 == snapshot.sha256:
+        return None  # nothing to compare with, or the very copy the last audit read
     last = store.source_snapshot(db, ref.name)
     if last is None or last[0].sha256 == snapshot.sha256:
         return None
@@ -242,6 +241,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             by_subject[ref.subject] += [a for a in attachments_of(config, ref)
                                         if a.name not in named]
     skipped: list[str] = []
+    read_before = store.source_shas(db)  # one query, not one per source
     ignored: list[Finding] = []
     findings: list[Finding] = []
     comparisons: list[Comparison] = []
@@ -255,7 +255,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             loaded = [(ref, *load_snapshot(config.snapshot_dir, ref, versions)) for ref in refs
                       if ref not in missing]
             broken = {r.name: b for r, s, d in loaded
-                      if (b := broken_before_parse(config, db, subject, r, s, d))}
+                      if (b := broken_before_parse(config, db, r, s, d, read_before.get(r.name)))}
             fingerprint = digest(settings, subject.model_dump(),
                                  [(r.model_dump(), s.sha256, failures.get(r.name))
                                   + ((broken[r.name].key(),) if r.name in broken else ())

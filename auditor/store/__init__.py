@@ -655,6 +655,12 @@ def last_outcomes(db: sqlite_utils.Database, names: list[str]
     return out
 
 
+def source_shas(db: sqlite_utils.Database) -> dict[str, str]:
+    """name → sha256 of the copy each source's last audit read."""
+    return {r[0]: r[1] for r in db.execute(
+        "select name, snapshot_sha256 from sources where snapshot_sha256 is not null")}
+
+
 def source_snapshot(db: sqlite_utils.Database, source: str
                     ) -> tuple[Snapshot, str | None] | None:
     """The snapshot a source had at its last audit (its last good copy) and the parser
