@@ -93,6 +93,10 @@ def test_a_source_never_fetched_that_fails_is_unavailable_not_an_error(tmp_path,
     assert row[0] == "failing" and "HTTP 500" in row[1]
     paper = db.execute("select state from source_freshness where source = 'paper'").fetchone()
     assert paper[0] == "ok"
+    # given by kind + identifier alone, the paper was saved by the fetch and read back
+    assert (tmp_path / "snapshots/amchepry/paper.json").is_file()
+    assert db.execute("select count(*) from current_claims where source = 'paper'"
+                      ).fetchone()[0] > 5
 
 
 def test_a_failure_clears_itself_on_the_next_good_fetch(tmp_path, served):
