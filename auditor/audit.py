@@ -348,7 +348,8 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
             outcomes[ref.name] = ("failed", failures[ref.name])
             if config.rule("source_unavailable").enabled:
                 findings.append(unavailable(subject.id, ref, failures[ref.name],
-                                            store.failing_since(db, ref.name), snapshot,
+                                            store.failing_since(db, ref.name),
+                                            copy[0] if copy else None,
                                             _severity(config, "source_unavailable")))
     for ref in missing:
         role = roles[ref.name] = ref.role or sources.role_of(ref.kind)

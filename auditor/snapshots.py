@@ -204,6 +204,7 @@ def mark_broken(root: Path, relative: str, body: bytes, record: dict[str, Any]) 
     manifest = read_manifest(path.parent)
     entry = manifest.get(path.name)
     if entry is None or not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(path, body)
         entry = {"file": path.name, **{k: v for k, v in record.items()
                                          if k in ("source", "kind", "url", "media_type")},

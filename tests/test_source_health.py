@@ -292,3 +292,28 @@ def test_a_label_check_needs_a_telling_value_still_on_the_page():
     assert health.dead_labels(before, [], relabelled) is not None
     assert health.dead_labels(before[1:], [], relabelled) is None  # "7" proves nothing
     assert health.dead_labels(before, [], "Primary Outcome(s) Safety: adverse events") is None
+
+
+def test_a_first_fetch_that_brings_an_error_page_is_broken_with_no_good_copy(tmp_path,
+                                                                            fault_server):
+    from auditor.audit import run_audit
+    from auditor.config import Config, Settings
+    from auditor.models import SourceRef, Subject
+
+    url = fault_server.add("/news", NOT_FOUND, content_type="text/html")
+    config = Config(path=tmp_path / "config.toml",
+                    auditor=Settings(snapshots="snaps", database=str(tmp_path / "audit.db")),
+                    fetch=fast_settings(), subjects=[Subject(id="s", name="Amchepry")],
+                    sources=[SourceRef(subject="s", name="press", kind="page", url=url)])
+    with make_client(config.fetch, transport=HostMap(fault_server.port)) as client:
+        [result] = fetch_sources(config, client=client, progress=False)
+    assert result.status == "broken"
+    assert "there is no earlier snapshot of this source" in (result.error or "")
+    audited = run_audit(config, store.open_db(config.database_path))
+    [broken] = audited.findings
+    assert broken.rule == "source_broken"
+    assert "there is no good copy, so the source is not read" in broken.message
+    assert audited.claims == [] and audited.broken == ["press"]
+    db = store.open_db(config.database_path)
+    assert db["sources"].get("press")["snapshot_sha256"] is None  # nothing good to call current
+    assert all(r["path"] for r in cited_snapshots(sqlite_utils.Database(config.database_path)))
