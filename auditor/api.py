@@ -24,7 +24,7 @@ from typing import Any
 import sqlite_utils
 from tqdm import tqdm
 
-from auditor import project, store
+from auditor import project, snapshots, store
 from auditor import sources as source_kinds
 from auditor.acquire.discover import Discovery, classify
 from auditor.acquire.discover import discover as discover_links
@@ -64,9 +64,16 @@ def audit(config: Config, db: sqlite_utils.Database | str | Path | None = None, 
         total = len([s for s in config.subjects if not subjects or s.id in subjects])
         with tqdm(total=total, disable=not show, unit="subject", file=sys.stderr,
                   desc="audit", leave=False) as bar:
-            return run_audit(config, database, offline=not fetch, failures=failures,
-                             keep_claims=keep_claims, subject_ids=subjects,
-                             on_subject=lambda _id: bar.update(1))
+            result = run_audit(config, database, offline=not fetch, failures=failures,
+                               keep_claims=keep_claims, subject_ids=subjects,
+                               on_subject=lambda _id: bar.update(1))
+        keep = config.retention
+        if file and (keep.keep_versions is not None or keep.keep_days is not None):
+            # after the audit, under its lock: what it cites is known and nothing is writing
+            result.pruned = len(snapshots.prune(
+                config.snapshot_dir, keep_versions=keep.keep_versions,
+                keep_days=keep.keep_days, cited=store.cited_shas(database)))
+        return result
 
 
 def fetch(config: Config, *, names: list[str] | None = None, client: Client | None = None,
@@ -248,6 +255,15 @@ def report(db: sqlite_utils.Database | str | Path, subject: str, fmt: str = "md"
 def digest(db: sqlite_utils.Database | str | Path, run_id: str | None = None) -> str:
     """What a run (default: the last) opened, reopened and resolved, as Markdown."""
     return digest_markdown(_database(db), run_id)
+
+
+def notify(db: sqlite_utils.Database | str | Path, run_id: str, urls: list[str]) -> list[Any]:
+    """Send a run's digest to these Apprise URLs when it opened, reopened or resolved
+    findings; returns one Delivery per target (ok, or why not), also kept in the database's
+    `notifications` table. Never raises for a target that fails."""
+    from auditor.outputs.notify import notify_digest
+
+    return notify_digest(_database(db), run_id, urls)
 
 
 def review(db: sqlite_utils.Database | str | Path, finding_id: str, decision: str,

@@ -13,6 +13,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import sqlite_utils
 
@@ -30,6 +31,7 @@ from auditor.models import (
     FindingSource,
     Reading,
     RegistryVersion,
+    Severity,
     Snapshot,
     SourceRef,
     Subject,
@@ -38,6 +40,7 @@ from auditor.models import (
     stamp,
 )
 from auditor.read.documents import Document
+from auditor.rules import health
 from auditor.rules.evidence import evidence_profile, watch_list
 from auditor.rules.gaps import SourceState, gaps_and_questions
 from auditor.rules.trials import trial_links
@@ -62,6 +65,15 @@ class AuditResult:
     dismissed: list[str] = field(default_factory=list)
     #: Findings matched by an [[ignore]] entry of the config this run: not reported at all.
     ignored: int = 0
+    #: Old snapshot versions deleted after the audit by the config's [retention] settings.
+    pruned: int = 0
+
+    @property
+    def broken(self) -> list[str]:
+        """Sources whose copy is broken (an error page, a dead selector...): their last good
+        snapshot is read."""
+        return sorted({f.sources[-1].source for f in self.findings
+                       if f.rule == health.RULE and f.sources})
 
 
 def load_snapshot(snapshot_dir: Path, ref: SourceRef, versions: Path | None = None
@@ -85,10 +97,15 @@ def load_snapshot(snapshot_dir: Path, ref: SourceRef, versions: Path | None = No
                               f"{ref.name} ({snapshot_dir / path})", ref.selectors)
 
 
+#: A fetch failure is the source's state, not a discrepancy: low unless the config says.
+UNAVAILABLE_SEVERITY: Severity = "low"
+
+
 def unavailable(subject: str, ref: SourceRef, error: str, since: str | None,
-                last: Snapshot | None) -> Finding:
-    """A source that could not be fetched: the last good snapshot on one side, the named
-    absence of a current copy on the other."""
+                last: Snapshot | None, severity: Severity | None = None) -> Finding:
+    """A source that could not be fetched: the last good snapshot on one side (when there is
+    one), the named absence of a current copy on the other. It resolves by itself when a
+    later fetch succeeds."""
     sides = [FindingSource(source=ref.name, kind=ref.kind, value=None, url=ref.url,
                            locator=f"(not stated: no current copy; fetch failed: {error})")]
     if last is not None:
@@ -96,11 +113,101 @@ def unavailable(subject: str, ref: SourceRef, error: str, since: str | None,
             source=ref.name, kind=ref.kind, value=last.sha256, url=last.url,
             quote=f"last good snapshot, retrieved {last.retrieved_at}",
             locator=f"snapshot {last.path}", snapshot_sha256=last.sha256))
+    error = error.split("; the last good snapshot, retrieved")[0]
+    error = error.split("; there is no earlier snapshot")[0]
+    kept = (f"its last good snapshot, retrieved {last.retrieved_at}, is used" if last
+            else "there is no earlier snapshot, so the source is not read")
     return Finding(
         subject=subject, field="source_health", kind="unavailable", rule="source_unavailable",
-        severity="medium",
-        message=f"{ref.name} unavailable since {since or 'this run'}: {error}; "
-                "the last good snapshot is used", sources=sides)
+        severity=severity or UNAVAILABLE_SEVERITY,
+        message=f"{ref.name} unavailable since {since or 'this run'}: {error}; {kept}",
+        sources=sides)
+
+
+def _saved(config: Config, ref: SourceRef) -> bool:
+    """Whether the source has a snapshot file to read."""
+    try:
+        return snapshots.safe_path(config.snapshot_dir, ref.snapshot or default_path(ref)
+                                   ).is_file()
+    except AuditorError:
+        return True  # load_snapshot says what is wrong with the path
+
+
+def _severity(config: Config, rule: str) -> Severity | None:
+    value = config.rule(rule).severity
+    return cast(Severity, value) if value else None
+
+
+def broken_before_parse(config: Config, db: sqlite_utils.Database, ref: SourceRef,
+                        snapshot: Snapshot, doc: Document, last_sha: str | None
+                        ) -> health.Broken | None:
+    """What makes this copy of a source broken before it is read: a fetch that marked it in
+    the manifest (its last good copy stayed current), or an error page, login wall or empty
+    shell served in its place. A copy judged at an earlier audit is not judged again."""
+    if not config.rule(health.RULE).enabled:
+        return None
+    path = ref.snapshot or default_path(ref)
+    mark = snapshots.broken_mark(config.snapshot_dir, path)
+    if mark:
+        return health.Broken(health.Problem(str(mark.get("problem") or "a broken copy"),
+                                            str(mark.get("seen") or ""),
+                                            str(mark.get("where") or "body")),
+                             str(mark["sha256"]), str(mark.get("retrieved_at") or ""),
+                             int(mark.get("count") or 1), mark.get("since"))
+    if last_sha == snapshot.sha256:  # `last_sha`: the copy the last audit read
+        return None
+    problem = health.page_problem(doc)
+    return _streak(db, ref, problem, snapshot) if problem else None
+
+
+def broken_after_parse(config: Config, db: sqlite_utils.Database, subject: Subject,
+                       ref: SourceRef, snapshot: Snapshot, doc: Document, before: list[Claim],
+                       now: list[Claim], versions: Path | None) -> health.Broken | None:
+    """What makes a copy that could be read broken: it no longer names the subject its last
+    good copy named, a selector or label that gave a value matches nothing, or most of its
+    claims are gone. (Checked once the copy parsed, so a malformed file stays an error that
+    says so.)"""
+    settings = config.rule(health.RULE)
+    if not settings.enabled or not before or before[0].snapshot_sha256 == snapshot.sha256:
+        return None  # nothing to compare with, or the very copy the last audit read
+    last = store.source_snapshot(db, ref.name)
+    if last is None or last[0].sha256 == snapshot.sha256:
+        return None
+    problem = None if subject.adhoc else health.lost_mention(
+        _document(config, ref, last[0], versions), doc, health.names_of(subject, ref))
+    problem = (problem or health.dead_selectors(before, now)
+               or health.dead_labels(before, now, health.visible_text(doc))
+               or health.claims_fell(before, now, settings.threshold))
+    return _streak(db, ref, problem, snapshot) if problem else None
+
+
+def _streak(db: sqlite_utils.Database, ref: SourceRef, problem: health.Problem,
+            snapshot: Snapshot) -> health.Broken:
+    count, since = store.broken_streak(db, ref.name)
+    return health.Broken(problem, snapshot.sha256, snapshot.retrieved_at, count + 1,
+                         since if count else None)
+
+
+def _copy_of(broken: health.Broken, current: Snapshot) -> Snapshot:
+    """The broken copy as a snapshot the database can cite: the copy read, or (marked by a
+    fetch) the one kept beside it under .versions."""
+    if broken.sha256 == current.sha256:
+        return current
+    return current.model_copy(update={"sha256": broken.sha256,
+                                      "retrieved_at": broken.retrieved_at or
+                                      current.retrieved_at, "provenance": "fetched",
+                                      "note": f"broken copy: {broken.problem.reason}"})
+
+
+def _document(config: Config, ref: SourceRef, snapshot: Snapshot, versions: Path | None
+              ) -> Document | None:
+    """An earlier snapshot's bytes as a Document, or None when they are no longer kept."""
+    try:
+        body = snapshots.resolve(config.snapshot_dir, snapshot.path, snapshot.sha256,
+                                 (versions,) if versions else ())
+    except AuditorError:
+        return None
+    return Document(body, snapshot.media_type, snapshot.url, ref.name, ref.selectors)
 
 
 def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
@@ -139,19 +246,27 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             by_subject[ref.subject] += [a for a in attachments_of(config, ref)
                                         if a.name not in named]
     skipped: list[str] = []
+    read_before = store.source_shas(db)  # one query, not one per source
     ignored: list[Finding] = []
     findings: list[Finding] = []
     comparisons: list[Comparison] = []
-    pending: deque[tuple[Subject, list, str, list[Future[list[Reading]]], Histories]] = \
-        deque()
+    pending: deque[tuple[Subject, list, list[SourceRef], dict[str, health.Broken], str,
+                         list[Future[list[Reading]]], Histories]] = deque()
     with store.RunWriter(db, run) as writer, Parsing(len(subjects)) as parsing:
         for subject in subjects:
             refs = by_subject.get(subject.id, [])
-            loaded = [(ref, *load_snapshot(config.snapshot_dir, ref, versions)) for ref in refs]
+            # A source whose fetch failed and that was never saved is unavailable, not an error
+            missing = [r for r in refs if r.name in failures and not _saved(config, r)]
+            loaded = [(ref, *load_snapshot(config.snapshot_dir, ref, versions)) for ref in refs
+                      if ref not in missing]
             history = load_histories(config, refs, versions)
+            broken = {r.name: b for r, s, d in loaded
+                      if (b := broken_before_parse(config, db, r, s, d, read_before.get(r.name)))}
             fingerprint = digest(settings, subject.model_dump(),
                                  [(r.model_dump(), s.sha256, failures.get(r.name))
-                                  for r, s, _ in loaded],
+                                  + ((broken[r.name].key(),) if r.name in broken else ())
+                                  for r, s, _ in loaded]
+                                 + [(r.name, failures[r.name]) for r in missing],
                                  [v.snapshot_sha256 for v in history.versions])
             if writer.fingerprint(subject.id) == fingerprint:
                 writer.unchanged_subject(subject, [(r.name, s.sha256) for r, s, _ in loaded])
@@ -159,9 +274,9 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
                 if on_subject:
                     on_subject(subject.id)
                 continue
-            readings = [parsing.read(db, ref, snapshot, doc, version)
-                        for ref, snapshot, doc in loaded]
-            pending.append((subject, loaded, fingerprint, readings, history))
+            readings = [_nothing() if r.name in broken and broken[r.name].sha256 == s.sha256
+                        else parsing.read(db, r, s, d, version) for r, s, d in loaded]
+            pending.append((subject, loaded, missing, broken, fingerprint, readings, history))
             while len(pending) > parsing.window:
                 done = pending.popleft()
                 _audit_subject(writer, config, *done, version, failures,
@@ -190,35 +305,82 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
         dismissed=sorted(writer.dismissed), ignored=len(ignored))
 
 
+def _nothing() -> Future[list[Reading]]:
+    """The readings of a copy that is not read (a broken one)."""
+    done: Future[list[Reading]] = Future()
+    done.set_result([])
+    return done
+
+
 def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
-                   loaded: list[tuple[SourceRef, Snapshot, Document]], fingerprint: str,
+                   loaded: list[tuple[SourceRef, Snapshot, Document]], missing: list[SourceRef],
+                   broken: dict[str, health.Broken], fingerprint: str,
                    readings: list[Future[list[Reading]]], history: Histories, version: str,
                    failures: dict[str, str], all_findings: list[Finding],
                    all_comparisons: list[Comparison], ignored: list[Finding]) -> list[Claim]:
+    """Judge one subject. A broken copy of a source is never compared: the claims of its last
+    good snapshot are used instead, as for a source whose fetch failed (so the findings
+    drawn from it neither resolve nor reappear while the page is down), or, with no good
+    copy, the source is not read at all; its one `source_broken` finding says which."""
     db = writer.db
+    file = store.file_of(db)
+    versions = snapshots.versions_for(Path(file)) if file else None
     claims: list[Claim] = []
     previous: list[Claim] = []
     findings: list[Finding] = []
     roles: dict[str, str] = {}
     outcomes: dict[str, tuple[str, str | None]] = {}
-    for (ref, snapshot, _), read in zip(loaded, readings, strict=True):
+    used: list[tuple[Snapshot, str]] = []
+    states: list[SourceState] = []
+    cited: list[Snapshot] = []
+    for (ref, snapshot, doc), read in zip(loaded, readings, strict=True):
         role = roles[ref.name] = ref.role or sources.role_of(ref.kind)
-        claims += stamp(read.result(), subject=subject.id, ref=ref, snapshot=snapshot,
-                        role=role)
-        previous += store.previous_claims(db, ref.name)
+        before = store.previous_claims(db, ref.name)
+        mine = stamp(read.result(), subject=subject.id, ref=ref, snapshot=snapshot, role=role)
+        later = None if ref.name in broken else broken_after_parse(
+            config, db, subject, ref, snapshot, doc, before, mine, versions)
+        if later is not None:
+            broken[ref.name] = later
+        copy: tuple[Snapshot, str] | None = (snapshot, version)
+        if ref.name in broken:
+            cited.append(_copy_of(broken[ref.name], snapshot))
+            if broken[ref.name].sha256 == snapshot.sha256:  # the copy read is the broken one
+                last = store.source_snapshot(db, ref.name)
+                good = last is not None and last[0].sha256 != snapshot.sha256
+                mine = before if good else []
+                copy = (last[0], last[1] or "") if good and last else None
+            outcomes[ref.name] = ("broken", broken[ref.name].problem.reason)
+            findings.append(health.broken_finding(
+                subject.id, ref, broken[ref.name], last_good=copy[0] if copy else None,
+                severity=_severity(config, health.RULE)))
+        claims += mine
+        previous += before
+        if copy is not None:
+            used.append(copy)
+        states.append(SourceState(ref.name, ref.kind, role, (copy[0] if copy else snapshot)
+                                  .provenance, ref.name in failures))
         if ref.name in failures:
             outcomes[ref.name] = ("failed", failures[ref.name])
+            if config.rule("source_unavailable").enabled:
+                findings.append(unavailable(subject.id, ref, failures[ref.name],
+                                            store.failing_since(db, ref.name),
+                                            copy[0] if copy else None,
+                                            _severity(config, "source_unavailable")))
+    for ref in missing:
+        role = roles[ref.name] = ref.role or sources.role_of(ref.kind)
+        outcomes[ref.name] = ("failed", failures[ref.name])
+        states.append(SourceState(ref.name, ref.kind, role, "none", True))
+        if config.rule("source_unavailable").enabled:
             findings.append(unavailable(subject.id, ref, failures[ref.name],
-                                        store.failing_since(db, ref.name), snapshot))
+                                        store.failing_since(db, ref.name), None,
+                                        _severity(config, "source_unavailable")))
     judged = judge(subject, claims, config, versions=history.versions, as_of=history.as_of)
     findings += judged.findings
     if previous:
         findings += changes(subject.id, previous, claims)
     comparisons = compare_fields(subject, claims, findings, judged.compared)
     gaps, questions = gaps_and_questions(
-        claims, [f for f in findings if f.kind != "changed"],
-        [SourceState(r.name, r.kind, roles[r.name], s.provenance, r.name in failures)
-         for r, s, _ in loaded])
+        claims, [f for f in findings if f.kind != "changed"], states)
     profile = evidence_profile(claims)
     watch = watch_list(claims, [f for f in findings if f.kind != "changed"], profile,
                        {c.field: c.verdict for c in comparisons})
@@ -228,8 +390,8 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
     all_findings += findings
     all_comparisons += comparisons
     writer.subject(
-        subject, fingerprint=fingerprint, sources=[r for r, _, _ in loaded],
-        roles=roles, snapshots=[(s, version) for _, s, _ in loaded], claims=claims,
+        subject, fingerprint=fingerprint, sources=[r for r, _, _ in loaded] + missing,
+        roles=roles, snapshots=used, evidence=cited, claims=claims,
         findings=findings, source_outcomes=outcomes,
         notes=[("gap", g) for g in gaps + history.missing]
         + [("question", q) for q in questions]

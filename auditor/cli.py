@@ -193,9 +193,14 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
 @click.option("--wait", type=float, default=0, show_default=True, metavar="SECONDS",
               help="If another audit holds the database's lock, wait this long for it "
                    "(0: exit 2 at once).")
+@click.option("--notify", "notify", multiple=True, metavar="URL",
+              help="Send the digest to this Apprise URL (mailto://, slack://, ntfy://, "
+                   "json://...) when the run opened, reopened or resolved findings; "
+                   "repeatable, added to [notify] urls. A failure is reported on stderr "
+                   "and does not change the exit code.")
 def audit(config_path: str | None, db_path: str | None, offline: bool, fail_on: str | None,
           new_only: bool, subjects: tuple[str, ...], fmt: str | None, output: str | None,
-          quiet: bool, digest: str | None, wait: float) -> None:
+          quiet: bool, digest: str | None, wait: float, notify: tuple[str, ...]) -> None:
     """Audit every subject in config.toml and record findings in SQLite. Exit 0: no open
     finding at or above --fail-on; 1: some; 2: an error (nothing written).
 
@@ -203,14 +208,26 @@ def audit(config_path: str | None, db_path: str | None, offline: bool, fail_on: 
     Example:
       auditor audit --fail-on high --json -o findings.json
     """
+    from auditor.config import notify_url_problem
+    from auditor.outputs.notify import redact
+
     config = _config(config_path)
     require_subjects(config)
+    for url in notify:  # checked before the audit: a typo would notify no one
+        problem = notify_url_problem(url)
+        if problem:
+            raise AuditorError(f"--notify {redact(url)} {problem}")
     db = db_path or config.database_path
     result = api.audit(config, db, fetch=not offline, subjects=list(subjects) or None,
                        keep_claims=fmt == "json", wait=wait,
                        progress=None if not quiet else False)
     if digest:
         Path(digest).write_text(api.digest(db, result.run.id), encoding="utf-8")
+    for delivery in api.notify(db, result.run.id, [*config.notify.urls, *notify]):
+        if not delivery.ok:  # reported and recorded; the findings decide the exit code
+            click.echo(f"warning: {delivery.line()}", err=True)
+        elif not quiet and not fmt:
+            click.echo(delivery.line(), err=True)
     threshold = SEVERITY_ORDER[fail_on or config.auditor.fail_on]
     counted = [f for f in result.findings if not new_only or f.id in result.new]
     failing = [f for f in counted if SEVERITY_ORDER[f.severity] >= threshold]
@@ -424,12 +441,14 @@ def fields(fmt: str | None, output: str | None) -> None:
 @listing()
 def fetch(config_path: str | None, names: tuple[str, ...], quiet: bool, fmt: str | None,
           output: str | None) -> None:
-    """Fetch sources into snapshots. Exit 0 if all fetched, 1 if some failed.
+    """Fetch sources into snapshots. Exit 0 if all fetched, 1 if some failed or brought a
+    broken copy (an error page served with HTTP 200: the last good snapshot is kept).
 
     \b
     Example:
       auditor fetch --source pubmed --source crossref
     """
+    from auditor.acquire.fetch import skipped_line, skipped_sources
     from auditor.acquire.fetch import summary_line as fetch_line
 
     config = _config(config_path)
@@ -446,6 +465,9 @@ def fetch(config_path: str | None, names: tuple[str, ...], quiet: bool, fmt: str
         for result in results:
             if not quiet or not result.ok:
                 click.echo(fetch_line(result), err=quiet)
+        skipped = skipped_line(skipped_sources(config, list(names) or None))
+        if skipped and not quiet:
+            click.echo(skipped)
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 

@@ -82,6 +82,39 @@ class IgnoreRule(BaseModel):
                 and (not self.finding or finding.id.startswith(self.finding)))
 
 
+class NotifySettings(BaseModel):
+    """`[notify]`: Apprise URLs (mailto://, slack://, ntfy://, json://...) that receive the
+    digest of an audit that opened, reopened or resolved findings. Secrets may come from the
+    environment instead: AUDITOR_NOTIFY_URLS (space-separated) adds to these."""
+
+    model_config = ConfigDict(extra="forbid")
+    urls: list[str] = Field(default_factory=list)
+
+
+def notify_url_problem(url: str) -> str | None:
+    """What is wrong with a notification URL (Apprise does not know its scheme or cannot read
+    it), or None. The URL is not repeated: it may hold a password."""
+    import apprise
+
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if not scheme:
+        return "is not a URL (write it as scheme://..., e.g. mailto://, ntfy://, json://)"
+    if not apprise.Apprise().add(url):
+        return (f"is not a notification URL Apprise can use (scheme {scheme!r}); see "
+                "https://github.com/caronc/apprise/wiki for the URL of each service")
+    return None
+
+
+class RetentionSettings(BaseModel):
+    """`[retention]`: how many replaced versions of each snapshot to keep, and for how long.
+    Unset (the default), every version is kept forever. A version any audit read, or that a
+    finding cites, is kept whatever these say."""
+
+    model_config = ConfigDict(extra="forbid")
+    keep_versions: int | None = Field(default=None, ge=0)
+    keep_days: int | None = Field(default=None, ge=0)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     database: str = "audit.db"
@@ -99,6 +132,8 @@ class Config(BaseModel):
     subjects: list[Subject] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
     ignore: list[IgnoreRule] = Field(default_factory=list)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     def ignored(self, finding: Finding) -> IgnoreRule | None:
         """The first [[ignore]] entry that matches this finding, or None."""
@@ -309,13 +344,18 @@ def _check(config: Config, where: str, text: str) -> None:
             fail(f"source name {name!r} is used twice; names must be unique", "name",
                  "subjects.sources", n)
         seen.add(name)
+    known = sorted({*rules.RULES, *BUILTIN_RULES})
     for name, setting in config.rules.items():
-        if name not in rules.RULES:
-            fail(f"unknown rule {name!r}; known rules: {', '.join(sorted(rules.RULES))}",
+        if name not in known:
+            fail(f"unknown rule {name!r}; known rules: {', '.join(known)}",
                  "enabled", f"rules.{name}")
         if setting.severity and setting.severity not in SEVERITY_ORDER:
             fail(f"rule {name!r}: severity must be one of {', '.join(SEVERITY_ORDER)}",
                  "severity", f"rules.{name}")
+    for n, url in enumerate(config.notify.urls):  # a typo would silently notify no one
+        problem = notify_url_problem(url)
+        if problem:
+            fail(f"notify.urls[{n}] {problem}", "urls", "notify")
     for n, entry in enumerate(config.ignore):  # a typo would silently ignore nothing
         if entry.rule and entry.rule not in {*rules.RULES, *BUILTIN_RULES}:
             fail(f"[[ignore]] rule {entry.rule!r} is not a rule; known rules: "
@@ -373,6 +413,12 @@ def require_subjects(config: Config) -> None:
 
 def _apply_environment(config: Config) -> None:
     """Secrets from the environment win over the file, so they need not be committed."""
+    extra = os.environ.get("AUDITOR_NOTIFY_URLS", "").split()
+    for url in extra:
+        problem = notify_url_problem(url)
+        if problem:
+            raise ConfigError(f"AUDITOR_NOTIFY_URLS: a URL {problem}")
+    config.notify.urls += [u for u in extra if u not in config.notify.urls]
     email = os.environ.get("AUDITOR_CONTACT_EMAIL")
     key = os.environ.get("NCBI_API_KEY")
     if email:

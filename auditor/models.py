@@ -55,7 +55,8 @@ ENROLLED_QUALIFIERS = frozenset({"actual", "randomised", "enrolled", "treated"})
 FieldName = str
 Severity = Literal["info", "low", "medium", "high"]
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3}
-FindingKind = Literal["mismatch", "missing", "changed", "stale", "unavailable", "overclaim"]
+FindingKind = Literal["mismatch", "missing", "changed", "stale", "unavailable", "overclaim",
+                      "source_broken"]
 UNKNOWN = "unknown"
 
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +105,6 @@ def load_file(path: Path, *, kind: str) -> tuple[Snapshot, bytes]:
 
 
 def now_from_mtime(path: Path) -> str:
-    from datetime import datetime
-
     return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(
         microsecond=0).isoformat()
 
@@ -178,6 +176,8 @@ def save(root: Path, relative: str, body: bytes, snapshot: Snapshot) -> Snapshot
     previous = path.read_bytes() if path.is_file() else None
     if previous is not None and sha256(previous) != sha256(body):
         keep(root / VERSIONS, previous, suffix=path.suffix)  # even bytes saved by hand
+        versions = [{k: x for k, x in v.items() if k != "pruned_at"}  # kept again
+                    if v["sha256"] == sha256(previous) else v for v in versions]
         if sha256(previous) not in {v["sha256"] for v in versions}:
             versions.append({"sha256": sha256(previous), "retrieved_at":
                              old.get("retrieved_at") or now_from_mtime(path)})
@@ -190,6 +190,104 @@ def save(root: Path, relative: str, body: bytes, snapshot: Snapshot) -> Snapshot
     manifest[path.name] = entry
     write_manifest(path.parent, manifest)
     return snapshot
+
+
+def mark_broken(root: Path, relative: str, body: bytes, record: dict[str, Any]) -> dict:
+    """A fetch brought a broken copy (an error page, a dead selector...): keep its bytes in
+    root/.versions and say so in the manifest entry (`broken`: sha256, retrieved_at, problem,
+    how many broken fetches in a row), leaving the current file, the last good copy, as it
+    is. With no current file the broken copy is saved as current, marked broken. The next
+    good save drops the mark."""
+    path = safe_path(root, relative)
+    sha = sha256(body)
+    keep(root / VERSIONS, body, sha, path.suffix)
+    manifest = read_manifest(path.parent)
+    entry = manifest.get(path.name)
+    if entry is None or not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, body)
+        entry = {"file": path.name, **{k: v for k, v in record.items()
+                                         if k in ("source", "kind", "url", "media_type")},
+                 "retrieved_at": record.get("retrieved_at"), "provenance": "fetched",
+                 "sha256": sha}
+    before = entry.get("broken") or {}
+    mark = {"sha256": sha, "retrieved_at": record.get("retrieved_at"),
+            "problem": record.get("problem"), "seen": record.get("seen"),
+            "where": record.get("where"), "count": int(before.get("count", 0)) + 1,
+            "since": before.get("since") or record.get("retrieved_at")}
+    manifest[path.name] = {**entry, "broken": mark}
+    write_manifest(path.parent, manifest)
+    return mark
+
+
+def broken_mark(root: Path, relative: str) -> dict | None:
+    """The manifest's `broken` mark of a snapshot (see mark_broken), or None."""
+    path = safe_path(root, relative)
+    return read_manifest(path.parent).get(path.name, {}).get("broken")
+
+
+def clear_broken(root: Path, relative: str) -> None:
+    """Drop the `broken` mark of a snapshot's manifest entry (a good copy came back)."""
+    path = safe_path(root, relative)
+    manifest = read_manifest(path.parent)
+    entry = dict(manifest.get(path.name, {}))  # the parsed manifest is cached: copy first
+    if entry.pop("broken", None) is not None:
+        manifest[path.name] = entry
+        write_manifest(path.parent, manifest)
+
+
+def prune(root: Path, *, keep_versions: int | None, keep_days: int | None,
+          cited: set[str], now: datetime | None = None) -> list[str]:
+    """Delete old replaced versions under root/.versions, by an explicit retention setting
+    only: a version is kept while it is one of its file's `keep_versions` newest replaced
+    versions or younger than `keep_days` (either keeps it), and always while `cited` (every
+    sha256 the audit database cites) holds it. The manifest keeps a line for each pruned
+    version, with `pruned_at`, so the history still says it existed. Returns the sha256s
+    deleted."""
+    if keep_versions is None and keep_days is None:
+        return []
+    now = now or datetime.now(UTC)
+    store = root / VERSIONS
+    pruned: list[str] = []
+    for manifest_path in sorted(root.rglob(MANIFEST)):
+        if VERSIONS in manifest_path.relative_to(root).parts:
+            continue
+        manifest = read_manifest(manifest_path.parent)
+        changed = False
+        for name, entry in manifest.items():
+            versions = [dict(v) for v in entry.get("versions", [])]
+            # newest first; versions are listed in the order they were replaced (a tie on
+            # retrieved_at, which has whole seconds, goes by that order)
+            alive = [v for _, _, v in sorted(
+                ((str(v.get("retrieved_at") or ""), i, v) for i, v in enumerate(versions)
+                 if not v.get("pruned_at")), key=lambda t: (t[0], t[1]), reverse=True)]
+            for rank, version in enumerate(alive):
+                sha = str(version.get("sha256"))
+                young = keep_days is not None and _age_days(version, now) < keep_days
+                recent = keep_versions is not None and rank < keep_versions
+                if young or recent or sha in cited or sha == entry.get("sha256") or \
+                        sha == (entry.get("broken") or {}).get("sha256"):
+                    continue
+                for file in store.glob(f"{sha}*"):
+                    file.unlink()
+                version["pruned_at"] = now.replace(microsecond=0).isoformat()
+                pruned.append(sha)
+                changed = True
+            if changed:
+                manifest[name] = {**entry, "versions": versions}
+        if changed:
+            write_manifest(manifest_path.parent, manifest)
+    return pruned
+
+
+def _age_days(version: dict, now: datetime) -> float:
+    try:
+        when = datetime.fromisoformat(str(version.get("retrieved_at")))
+    except ValueError:
+        return 0.0  # an undated version is kept by keep_days
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (now - when).total_seconds() / 86400
 
 
 def register(folder: Path, file: str, **entry: object) -> None:
@@ -223,6 +321,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-__all__ = ["keep", "keep_current", "load", "load_file", "now_utc", "read_manifest", "register",
-           "resolve", "safe_path", "save", "sha256", "version_path", "versions_for",
-           "write_json", "write_manifest"]
+__all__ = ["broken_mark", "clear_broken", "keep", "keep_current", "load", "load_file",
+           "mark_broken", "now_utc", "prune", "read_manifest", "register", "resolve",
+           "safe_path", "save", "sha256", "version_path", "versions_for", "write_json",
+           "write_manifest"]

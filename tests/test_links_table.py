@@ -86,7 +86,7 @@ def test_an_old_database_gains_the_links_and_versions_tables(tmp_path):
     db.conn.close()
     reopened = store.open_db(path)
     assert {"links", "registry_versions"} <= set(reopened.table_names())
-    assert reopened.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 4
+    assert reopened.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 5
     assert isinstance(reopened, sqlite_utils.Database)
 
 

@@ -176,6 +176,21 @@ def selected_sources(config: Config, names: list[str] | None) -> list[SourceRef]
     return [s for s in config.sources if s.url or s.identifier]
 
 
+def skipped_sources(config: Config, names: list[str] | None) -> list[SourceRef]:
+    """The sources a fetch of every source leaves out: those given only as a snapshot file
+    (no url or identifier to fetch). None when sources are named."""
+    return [] if names else [s for s in config.sources if not (s.url or s.identifier)]
+
+
+def skipped_line(skipped: list[SourceRef]) -> str | None:
+    """'5 sources skipped: snapshot only, no url or identifier to fetch (a, b, …)'."""
+    if not skipped:
+        return None
+    names = ", ".join(s.name for s in skipped[:8]) + (", …" if len(skipped) > 8 else "")
+    return (f"{len(skipped)} source{'s' if len(skipped) != 1 else ''} skipped: snapshot only, "
+            f"no url or identifier to fetch ({names})")
+
+
 def in_flight_for(host: str, config: Config) -> int:
     """Requests one host may have in flight: enough to keep it busy at its rate limit when a
     response takes ASSUMED_LATENCY; the limiter still spaces the requests 1/rate apart."""
@@ -238,8 +253,8 @@ def fetch_sources(config: Config, *, client: Client | None = None,
 
 def summary_line(result: FetchResult) -> str:
     """One line per source for the CLI: name, status and the reason or the file."""
-    if result.status == "failed":
-        return f"{result.source}: failed: {result.error}"
+    if result.status in ("failed", "broken"):
+        return f"{result.source}: {result.status}: {result.error}"
     where = f" → {result.snapshot.path}" if result.snapshot else ""
     return f"{result.source}: {result.status.replace('_', ' ')}{where}"
 
@@ -253,6 +268,8 @@ __all__ = [
     "esearch",
     "fetch_one",
     "fetch_sources",
+    "skipped_line",
+    "skipped_sources",
     "summary_line",
     "url_for",
 ]

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from auditor import snapshots
+from auditor import snapshots, sources
 from auditor.acquire.http import Client, Response
 from auditor.config import Config
 from auditor.errors import AuditorError
 from auditor.models import Snapshot, SourceRef, now_utc
+from auditor.read.documents import Document
+from auditor.rules import health
 
 EXTENSIONS = {"ctgov": ".json", "crossref": ".json", "europepmc": ".json", "pubmed": ".xml",
               "ictrp": ".xml", "jrct": ".html", "mhlw": ".html", "pmda": ".html",
@@ -21,7 +23,7 @@ EXTENSIONS = {"ctgov": ".json", "crossref": ".json", "europepmc": ".json", "pubm
               "ctgov_xml": ".xml", "jats": ".xml",
               "isrctn": ".xml", "euctr": ".txt", "ctis": ".json"}
 
-Status = Literal["saved", "unchanged", "not_modified", "failed"]
+Status = Literal["saved", "unchanged", "not_modified", "broken", "failed"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ class FetchResult:
 
     @property
     def ok(self) -> bool:
-        return self.status != "failed"
+        """Fetched and good: a broken copy (an error page served with HTTP 200) is not."""
+        return self.status not in ("failed", "broken")
 
 
 def default_path(ref: SourceRef) -> str:
@@ -97,12 +100,72 @@ def fetch_into(config: Config, ref: SourceRef, client: Client, url: str, path: s
         if previous is None:
             raise AuditorError(f"source {ref.name!r}: HTTP 304 but no saved snapshot; delete "
                                "its manifest entry and fetch again")
+        _healed(config, path, entry)
         return FetchResult(ref.name, response.url, "not_modified", previous)
     if check is not None:
         check(response)
     if previous is not None and snapshots.sha256(response.body) == previous.sha256:
+        if not (entry.get("broken") or {}).get("sha256") == previous.sha256:
+            _healed(config, path, entry)
         return FetchResult(ref.name, response.url, "unchanged", previous)
+    problem = broken_copy(config, ref, path, response, previous)
+    if problem is not None:
+        return keep_broken(config, ref, path, response, problem, previous)
     return save_response(config, ref, path, response, note=note)
+
+
+def broken_copy(config: Config, ref: SourceRef, path: str, response: Response,
+                previous: Snapshot | None) -> health.Problem | None:
+    """What is wrong with a body served with HTTP 200, if anything: an error page, a login
+    wall or an empty shell; a document that no longer names the subject; a configured
+    selector that gave a value in the saved copy and matches nothing in this one."""
+    if not config.rule(health.RULE).enabled:
+        return None
+    doc = Document(response.body, response.media_type, response.url, ref.name, ref.selectors)
+    problem = health.page_problem(doc)
+    if problem is not None or previous is None:
+        return problem
+    try:
+        body = snapshots.safe_path(config.snapshot_dir, path).read_bytes()
+    except OSError:
+        return None
+    before = Document(body, previous.media_type, previous.url, ref.name, ref.selectors)
+    subject = next((s for s in config.subjects if s.id == ref.subject), None)
+    if subject is not None and not subject.adhoc:
+        problem = health.lost_mention(before, doc, health.names_of(subject, ref))
+    if problem is None and ref.selectors:
+        try:
+            problem = health.dead_selectors(sources.parse(ref.kind, before),
+                                            sources.parse(ref.kind, doc))
+        except AuditorError:  # the audit reports a page that cannot be read
+            return None
+    return problem
+
+
+def keep_broken(config: Config, ref: SourceRef, path: str, response: Response,
+                problem: health.Problem, previous: Snapshot | None) -> FetchResult:
+    """Keep a broken copy's bytes as evidence without making it current: the last good
+    snapshot stays the one the manifest names and the audit reads."""
+    with _folder_lock(config, path):
+        mark = snapshots.mark_broken(config.snapshot_dir, path, response.body, {
+            "source": ref.name, "kind": ref.kind, "url": response.url,
+            "media_type": response.media_type, "retrieved_at": now_utc(),
+            "problem": problem.reason, "seen": problem.seen, "where": problem.where})
+    again = f" ({mark['count']} broken fetches in a row)" if mark["count"] > 1 else ""
+    kept = (f"the last good snapshot, retrieved {previous.retrieved_at}, is kept as current"
+            if previous is not None else "there is no earlier snapshot of this source")
+    current = previous
+    if current is None:
+        current, _ = snapshots.load(config.snapshot_dir, path, source=ref.name, kind=ref.kind)
+    return FetchResult(ref.name, response.url, "broken", current,
+                       f"{problem.reason}: “{problem.seen[:120]}”{again}; {kept}")
+
+
+def _healed(config: Config, path: str, entry: dict) -> None:
+    """A good answer after broken ones: drop the broken mark from the manifest entry."""
+    if entry.get("broken"):
+        with _folder_lock(config, path):
+            snapshots.clear_broken(config.snapshot_dir, path)
 
 
 def last_good(config: Config, ref: SourceRef, path: str) -> Snapshot | None:

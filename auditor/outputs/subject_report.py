@@ -396,6 +396,13 @@ def digest_markdown(db: sqlite_utils.Database, run_id: str | None = None) -> str
            f"{run['findings_open']} open findings"
            + (f" ({dismissed} dismissed on review, not counted)" if dismissed else "")
            + ".", ""]
+    states = store.source_states(db)
+    if states:  # a source's health is its state: said every run until it clears
+        out += [f"## Sources failing or broken ({len(states)})", ""]
+        out += [f"- **{s['state']}** {s['subject']} · {s['source']}"
+                + (f" (since {s['failing_since']})" if s["failing_since"] else "")
+                + f": {' '.join((s['state_detail'] or '—').split())}" for s in states]
+        out.append("")
     if not events:
         out.append("No changes since the previous run: no new and no resolved findings.")
         return "\n".join(out) + "\n"

@@ -167,10 +167,17 @@ def findings_table(findings: list[Finding], new: set[str] | None = None,
 
 def summary_line(result: Any, db_path: str | Path) -> str:
     run = result.run
-    return (f"run {run.id}: {run.sources} sources, {run.claims} claims, "
+    failing = sorted(getattr(result, "fetch_failures", None) or {})
+    broken = list(getattr(result, "broken", None) or [])
+    health = "".join(f"; {len(names)} {what}: {', '.join(names)}"
+                     for what, names in (("failing to fetch", failing), ("broken", broken))
+                     if names)
+    return (f"run {run.id}: {run.sources} sources{health}, {run.claims} claims, "
             f"{run.findings_open} open findings ({len(result.new)} new, "
             f"{len(result.resolved)} resolved"
             + (f", {len(result.dismissed)} dismissed by review"
                if getattr(result, "dismissed", None) else "")
             + (f", {result.ignored} ignored by config" if getattr(result, "ignored", 0) else "")
+            + (f"; {result.pruned} old snapshot versions pruned by [retention]"
+               if getattr(result, "pruned", 0) else "")
             + f") → {db_path}")

@@ -105,8 +105,12 @@ def gaps_and_questions(claims: list[Claim], findings: list[Finding],
     if reconstructed:
         questions.append(f"{len(reconstructed)} snapshot(s) were reconstructed by hand, not "
                          f"fetched ({', '.join(reconstructed)}): re-fetch them before quoting.")
-    failing = [s.name for s in sources if s.failing]
+    failing = [s.name for s in sources if s.failing and s.provenance != "none"]
     if failing:
         questions.append(f"Failing sources ({', '.join(failing)}) are shown from their last "
                          "good snapshot: has anything changed since?")
+    never = [s.name for s in sources if s.failing and s.provenance == "none"]
+    if never:  # provenance "none": no copy was ever saved
+        questions.append(f"Sources never fetched ({', '.join(never)}) are not read at all: "
+                         "what do they say?")
     return gaps, questions

@@ -29,7 +29,7 @@ from auditor.models import (
 )
 from auditor.store import reviews
 
-SCHEMA_VERSION = 4  # 2: report_notes; 3: reviews; 4: registry_versions, links
+SCHEMA_VERSION = 5  # 2: report_notes; 3: reviews; 4: registry_versions, links; 5: notifications
 
 TABLES: dict[str, dict[str, Any]] = {
     "subjects": {"columns": {"id": str, "name": str, "aliases": str, "fingerprint": str,
@@ -94,6 +94,9 @@ TABLES: dict[str, dict[str, Any]] = {
                           "locator": str, "quote": str, "how": str, "made_by": str,
                           "run_id": str},
               "pk": "id"},
+    "notifications": {"columns": {"run_id": str, "target": str, "ok": int, "error": str,
+                                  "sent_at": str},
+                      "pk": ("run_id", "target")},
 }
 FOREIGN_KEYS = {
     "sources": [("subject", "subjects", "id")],
@@ -102,6 +105,7 @@ FOREIGN_KEYS = {
     "finding_events": [("run_id", "runs", "id"), ("finding_id", "findings", "id")],
     "source_runs": [("run_id", "runs", "id")],
     "reviews": [("finding_id", "findings", "id")],
+    "notifications": [("run_id", "runs", "id")],
 }
 
 
@@ -293,9 +297,11 @@ class RunWriter:
         self.subjects.append(subject.id)
         self.sources += len(sources)
         self._carried.append(subject.id)
-        self._add("source_runs", [
-            {"run_id": self.run.id, "source": name, "snapshot_sha256": sha, "outcome": "ok",
-             "error": None} for name, sha in sources])
+        last = last_outcomes(self.db, [name for name, _ in sources])
+        self._add("source_runs", [  # unchanged: still failing or broken if it was
+            {"run_id": self.run.id, "source": name, "snapshot_sha256": sha,
+             "outcome": last.get(name, ("ok", None))[0],
+             "error": last.get(name, ("ok", None))[1]} for name, sha in sources])
         self._maybe_flush()
 
     def _carry_forward(self) -> None:
@@ -319,7 +325,10 @@ class RunWriter:
                 claims: list[Claim], findings: list[Finding],
                 comparisons: list[dict[str, Any]],
                 source_outcomes: dict[str, tuple[str, str | None]],
-                notes: list[tuple[str, str]] | None = None) -> None:
+                notes: list[tuple[str, str]] | None = None,
+                evidence: list[Snapshot] | None = None) -> None:
+        """Write one audited subject. `snapshots` are the copies read (each source's current
+        one); `evidence`, copies only cited (a broken copy a finding quotes)."""
         db, now, run = self.db, self.now, self.run
         self.subjects.append(subject.id)
         self.sources += len(sources)
@@ -327,10 +336,14 @@ class RunWriter:
         self._add("subjects", [{"id": subject.id, "name": subject.name,
                                 "aliases": json.dumps(subject.aliases, ensure_ascii=False),
                                 "fingerprint": fingerprint, "claims": len(claims)}])
-        shas = [s.sha256 for s, _ in snapshots]
+        shas = [s.sha256 for s, _ in snapshots] + [s.sha256 for s in evidence or []]
         known = {r[0] for r in db.execute(
             f"select sha256 from snapshots where sha256 in ({','.join('?' for _ in shas)})",
             shas)} if shas else set()
+        read = {s.sha256 for s, _ in snapshots}
+        self._add("snapshots", [{**s.model_dump(exclude={"headers"}), "parser_version": None,
+                                 "first_seen_run": run.id} for s in evidence or []
+                                if s.sha256 not in known and s.sha256 not in read])
         self._add("snapshots",
                   [{**s.model_dump(exclude={"headers"}), "parser_version": version,
                     "first_seen_run": run.id} for s, version in snapshots if s.sha256 not in known]
@@ -354,9 +367,9 @@ class RunWriter:
                 "snapshot_sha256": snap.sha256 if snap else (prev[0] if prev else None),
                 "last_fetched": snap.retrieved_at if snap else None,
                 "last_changed": now if changed else (prev[1] if prev else None),
-                "failing_since": None if outcome == "ok" else ((prev[2] if prev else None)
-                                                               or now),
-                "last_error": error,
+                "failing_since": None if outcome != "failed" else ((prev[2] if prev else None)
+                                                                   or now),
+                "last_error": error if outcome == "failed" else None,
             })
         self._add("sources", rows)
         self._add("source_runs", [
@@ -701,6 +714,71 @@ def finding_quotes(db: sqlite_utils.Database, finding_id: str, *, limit: int = 2
                          "where finding_id = ? order by position limit ?", [finding_id, limit]))
 
 
+def last_outcomes(db: sqlite_utils.Database, names: list[str]
+                  ) -> dict[str, tuple[str, str | None]]:
+    """name → (outcome, error) of each source's latest audit: ok, failed or broken."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for chunk, marks in in_chunks(names):
+        for name, outcome, error in db.execute(
+                "select sr.source, sr.outcome, sr.error from source_runs sr "
+                "join runs r on r.id = sr.run_id where sr.source in "
+                f"({marks}) order by r.started_at, r.rowid", chunk):
+            out[name] = (outcome, error)
+    return out
+
+
+def source_shas(db: sqlite_utils.Database) -> dict[str, str]:
+    """name → sha256 of the copy each source's last audit read."""
+    return {r[0]: r[1] for r in db.execute(
+        "select name, snapshot_sha256 from sources where snapshot_sha256 is not null")}
+
+
+def source_snapshot(db: sqlite_utils.Database, source: str
+                    ) -> tuple[Snapshot, str | None] | None:
+    """The snapshot a source had at its last audit (its last good copy) and the parser
+    version its claims come from, or None."""
+    row = db.execute("select sn.* from sources s join snapshots sn on sn.sha256 = "
+                     "s.snapshot_sha256 where s.name = ?", [source]).fetchone()
+    if row is None:
+        return None
+    data = dict(zip([d[0] for d in db.execute("select * from snapshots limit 0").description],
+                    row, strict=True))
+    version = data.pop("parser_version", None)
+    data.pop("first_seen_run", None)
+    fields = {k: v for k, v in data.items() if k in Snapshot.model_fields and v is not None}
+    return Snapshot(**fields), version
+
+
+def broken_streak(db: sqlite_utils.Database, source: str) -> tuple[int, str | None]:
+    """How many of the latest audits in a row found this source broken, and when the first of
+    them started."""
+    count, since = 0, None
+    for outcome, started in db.execute(
+            "select sr.outcome, r.started_at from source_runs sr join runs r on r.id = "
+            "sr.run_id where sr.source = ? order by r.started_at desc, r.rowid desc",
+            [source]):
+        if outcome != "broken":
+            break
+        count, since = count + 1, started
+    return count, since
+
+
+def cited_shas(db: sqlite_utils.Database) -> set[str]:
+    """Every snapshot sha256 the database cites: snapshots read, claims, finding quotes and
+    each source's current copy (old versions among them are never pruned)."""
+    return {r[0] for r in db.execute(
+        "select sha256 from snapshots union select snapshot_sha256 from claims "
+        "union select snapshot_sha256 from finding_sources "
+        "union select snapshot_sha256 from sources") if r[0]}
+
+
+def source_states(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Sources not in good health at their latest audit (failing to fetch, or broken), with
+    why: the source_freshness rows whose state is not ok, failing first."""
+    return list(db.query("select source, subject, state, state_detail, failing_since, "
+                         "last_fetched from source_freshness where state != 'ok'"))
+
+
 def failing_since(db: sqlite_utils.Database, source: str) -> str | None:
     """When a source's fetches started failing, or None."""
     row = db.execute("select failing_since from sources where name = ?", [source]).fetchone()
@@ -715,6 +793,22 @@ def report_notes(db: sqlite_utils.Database, subject: str) -> list[tuple[str, str
         return []
     return [(r["section"], r["text"]) for r in table.rows_where("subject = ?", [subject],
                                                                  order_by="position")]
+
+
+def record_notifications(db: sqlite_utils.Database, run_id: str,
+                         deliveries: list[dict[str, Any]]) -> None:
+    """Keep what became of each notification of a run (target redacted, ok, error)."""
+    db.table("notifications").upsert_all(
+        [{"run_id": run_id, **d} for d in deliveries], pk=("run_id", "target"))
+
+
+def notifications(db: sqlite_utils.Database, run_id: str | None = None
+                  ) -> list[dict[str, Any]]:
+    """Notifications sent (or not) for a run, or for every run."""
+    if not db.table("notifications").exists():
+        return []
+    where, params = ("run_id = ?", [run_id]) if run_id else (None, [])
+    return list(db.table("notifications").rows_where(where, params, order_by="sent_at"))
 
 
 def count_dismissed(db: sqlite_utils.Database) -> int:

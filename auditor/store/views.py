@@ -90,17 +90,28 @@ join findings f on f.id = e.finding_id
 order by e.event, f.severity_rank desc, f.subject, f.field
 """
 
+# A source's state is its latest audit's outcome: failing (its fetch failed; it clears on
+# the next good fetch), broken (an error page or a dead selector; its last good snapshot is
+# read) or ok.
 SOURCE_FRESHNESS = """
+with latest as (
+  select sr.source, sr.outcome, sr.error from source_runs sr join runs r on r.id = sr.run_id
+  where r.rowid = (select max(r2.rowid) from source_runs sr2 join runs r2 on r2.id = sr2.run_id
+                   where sr2.source = sr.source))
 select s.name as source, s.subject, s.kind, s.role, s.url,
+       case when s.failing_since is not null then 'failing'
+            when l.outcome = 'broken' then 'broken' else 'ok' end as state,
+       case when s.failing_since is not null then s.last_error
+            when l.outcome = 'broken' then l.error end as state_detail,
        s.last_fetched, s.last_changed, s.failing_since, s.last_error,
        cast(julianday('now') - julianday(s.last_fetched) as integer) as days_since_fetched,
-       (select sr.outcome from source_runs sr join runs r on r.id = sr.run_id
-        where sr.source = s.name order by r.started_at desc, r.rowid desc limit 1) as last_outcome,
+       l.outcome as last_outcome,
        sn.provenance, sn.retrieved_at, sn.media_type, sn.note as snapshot_note,
        s.snapshot_path, s.snapshot_sha256
 from sources s
+left join latest l on l.source = s.name
 left join snapshots sn on sn.sha256 = s.snapshot_sha256
-order by s.failing_since is null, s.subject, s.name
+order by s.failing_since is null, l.outcome is not 'broken', s.subject, s.name
 """
 
 # Every quote of every finding, with the finding it supports: the full-text searchable view.
