@@ -19,13 +19,14 @@ from auditor import rules, snapshots, sources, store
 from auditor.acquire.saving import default_path
 from auditor.config import Config
 from auditor.diff import changes, compare_fields, judge
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, LimitError
 from auditor.models import (
     AuditRun,
     Claim,
     Comparison,
     Finding,
     FindingSource,
+    Limits,
     Reading,
     Snapshot,
     SourceRef,
@@ -34,7 +35,7 @@ from auditor.models import (
     now_utc,
     stamp,
 )
-from auditor.read.documents import Document
+from auditor.read.documents import DEFAULT_LIMITS, Document
 from auditor.rules.evidence import evidence_profile, watch_list
 from auditor.rules.gaps import SourceState, gaps_and_questions
 
@@ -60,8 +61,8 @@ class AuditResult:
     ignored: int = 0
 
 
-def load_snapshot(snapshot_dir: Path, ref: SourceRef, versions: Path | None = None
-                  ) -> tuple[Snapshot, Document]:
+def load_snapshot(snapshot_dir: Path, ref: SourceRef, versions: Path | None = None,
+                  limits: Limits | None = None) -> tuple[Snapshot, Document]:
     """Load a source's snapshot as a Document; errors name the source and the file. A source
     given by url or identifier alone is read where `auditor fetch` saves it. With `versions`
     (the database's store), the bytes the audit will cite are kept there."""
@@ -74,11 +75,38 @@ def load_snapshot(snapshot_dir: Path, ref: SourceRef, versions: Path | None = No
                            f"{snapshot_dir / path}); run `auditor fetch` or `auditor audit "
                            "--fetch`")
     snapshot, body = snapshots.load(snapshot_dir, path, source=ref.name, kind=ref.kind,
-                                    url=ref.url)
+                                    url=ref.url, limits=limits)
     if versions is not None:
         snapshots.keep(versions, body, snapshot.sha256, Path(path).suffix)
     return snapshot, Document(body, snapshot.media_type, snapshot.url,
-                              f"{ref.name} ({snapshot_dir / path})", ref.selectors)
+                              f"{ref.name} ({snapshot_dir / path})", ref.selectors,
+                              limits or DEFAULT_LIMITS)
+
+
+def _load(snapshot_dir: Path, ref: SourceRef, versions: Path | None, limits: Limits,
+          refused: dict[str, LimitError]) -> tuple[SourceRef, Snapshot, Document]:
+    """load_snapshot, but a file over its size cap is described, not read: the source is
+    refused (in `refused`, its reading fails with that error) and the audit goes on."""
+    try:
+        return (ref, *load_snapshot(snapshot_dir, ref, versions, limits))
+    except LimitError as e:
+        refused[ref.name] = e
+        snapshot = snapshots.describe(snapshot_dir, ref.snapshot or default_path(ref),
+                                      source=ref.name, kind=ref.kind, url=ref.url)
+        return ref, snapshot, Document(b"", snapshot.media_type, snapshot.url, ref.name,
+                                       ref.selectors, limits)
+
+
+def broken(subject: str, ref: SourceRef, snapshot: Snapshot, error: str) -> Finding:
+    """A source whose current copy cannot be read (over a size, page, cell or time limit):
+    its claims are left out, and the finding names the copy and the limit."""
+    return Finding(
+        subject=subject, field="source_health", kind="unavailable", rule="source_broken",
+        severity="medium",
+        message=f"{ref.name} unreadable: {error}; its claims are left out of this audit",
+        sources=[FindingSource(source=ref.name, kind=ref.kind, value=snapshot.sha256,
+                               url=snapshot.url, locator=f"snapshot {snapshot.path}",
+                               quote="(not read)")])
 
 
 def unavailable(subject: str, ref: SourceRef, error: str, since: str | None,
@@ -120,7 +148,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     versions = snapshots.versions_for(Path(file)) if file else None
     settings = digest(version, rules.rules_version(), config.rules and
                       {k: v.model_dump() for k, v in config.rules.items()},
-                      [i.model_dump() for i in config.ignore])
+                      [i.model_dump() for i in config.ignore], config.limits.model_dump())
     subjects = [s for s in config.subjects if not subject_ids or s.id in subject_ids]
     if subject_ids and not subjects:
         raise AuditorError(f"no subject named {', '.join(subject_ids)} in config")
@@ -134,6 +162,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             by_subject[ref.subject] += [a for a in attachments_of(config, ref)
                                         if a.name not in named]
     skipped: list[str] = []
+    refused: dict[str, LimitError] = {}
     ignored: list[Finding] = []
     findings: list[Finding] = []
     comparisons: list[Comparison] = []
@@ -141,7 +170,8 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     with store.RunWriter(db, run) as writer, Parsing(len(subjects)) as parsing:
         for subject in subjects:
             refs = by_subject.get(subject.id, [])
-            loaded = [(ref, *load_snapshot(config.snapshot_dir, ref, versions)) for ref in refs]
+            loaded = [_load(config.snapshot_dir, ref, versions, config.limits, refused)
+                      for ref in refs]
             fingerprint = digest(settings, subject.model_dump(),
                                  [(r.model_dump(), s.sha256, failures.get(r.name))
                                   for r, s, _ in loaded])
@@ -149,7 +179,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
                 writer.unchanged_subject(subject, [(r.name, s.sha256) for r, s, _ in loaded])
                 skipped.append(subject.id)
                 continue
-            readings = [parsing.read(db, ref, snapshot, doc, version)
+            readings = [parsing.read(db, ref, snapshot, doc, version, refused.get(ref.name))
                         for ref, snapshot, doc in loaded]
             pending.append((subject, loaded, fingerprint, readings))
             while len(pending) > parsing.window:
@@ -187,8 +217,13 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
     outcomes: dict[str, tuple[str, str | None]] = {}
     for (ref, snapshot, _), read in zip(loaded, readings, strict=True):
         role = roles[ref.name] = ref.role or sources.role_of(ref.kind)
-        claims += stamp(read.result(), subject=subject.id, ref=ref, snapshot=snapshot,
-                        role=role)
+        try:
+            claims += stamp(read.result(), subject=subject.id, ref=ref, snapshot=snapshot,
+                            role=role)
+        except LimitError as e:  # too large or too slow: this source is out, the rest go on
+            outcomes[ref.name] = ("broken", str(e))
+            findings.append(broken(subject.id, ref, snapshot, str(e)))
+            continue
         previous += store.previous_claims(db, ref.name)
         if ref.name in failures:
             outcomes[ref.name] = ("failed", failures[ref.name])
@@ -201,8 +236,8 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
     comparisons = compare_fields(subject, claims, findings, judged.compared)
     gaps, questions = gaps_and_questions(
         claims, [f for f in findings if f.kind != "changed"],
-        [SourceState(r.name, r.kind, roles[r.name], s.provenance, r.name in failures)
-         for r, s, _ in loaded])
+        [SourceState(r.name, r.kind, roles[r.name], s.provenance,
+                     r.name in failures or r.name in outcomes) for r, s, _ in loaded])
     profile = evidence_profile(claims)
     watch = watch_list(claims, [f for f in findings if f.kind != "changed"], profile,
                        {c.field: c.verdict for c in comparisons})
@@ -224,9 +259,9 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
 
 
 def _parse(kind: str, body: bytes, media_type: str | None, url: str, source: str,
-           selectors: dict[str, str]) -> list[Reading]:
+           selectors: dict[str, str], limits: Limits) -> list[Reading]:
     """Parse one document; runs in a worker process, so it takes plain values."""
-    return sources.parse(kind, Document(body, media_type, url, source, selectors))
+    return sources.parse(kind, Document(body, media_type, url, source, selectors, limits))
 
 
 class Parsing:
@@ -255,7 +290,12 @@ class Parsing:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
     def read(self, db: sqlite_utils.Database, ref: SourceRef, snapshot: Snapshot,
-             doc: Document, version: str) -> Future[list[Reading]]:
+             doc: Document, version: str, refused: LimitError | None = None
+             ) -> Future[list[Reading]]:
+        if refused is not None:
+            failed: Future[list[Reading]] = Future()
+            failed.set_exception(refused)
+            return failed
         cached = store.claims_for_snapshot(db, snapshot.sha256, version)
         mine = [c for c in cached or [] if c.source == ref.name]
         if mine or self.pool is None:
@@ -268,7 +308,7 @@ class Parsing:
                 done.set_exception(e)
             return done
         return self.pool.submit(_parse, ref.kind, doc.body, doc.media_type, doc.url,
-                                doc.source, doc.selectors)
+                                doc.source, doc.selectors, doc.limits)
 
 
 def compare_documents(paths: list[tuple[str | None, Path]], *, subject: Subject | None = None,
@@ -277,9 +317,10 @@ def compare_documents(paths: list[tuple[str | None, Path]], *, subject: Subject 
     """A one-off comparison of snapshot files, no database: (kind or None, path) pairs."""
     subject = subject or Subject(id="compare", name="compare", adhoc=True)
     claims: list[Claim] = []
+    limits = config.limits if config is not None else DEFAULT_LIMITS
     for kind, path in paths:
-        snapshot, body = snapshots.load_file(path, kind=kind or "?")
-        doc = Document(body, snapshot.media_type, snapshot.url, str(path))
+        snapshot, body = snapshots.load_file(path, kind=kind or "?", limits=limits)
+        doc = Document(body, snapshot.media_type, snapshot.url, str(path), limits=limits)
         kind = kind or sources.detect(doc)
         if kind is None:
             raise AuditorError(f"{path}: cannot tell what kind of source this is; "

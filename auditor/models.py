@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from auditor.errors import LimitError
+
 #: The field vocabulary. Every claim, finding, JSON document and table uses these names.
 FIELDS: dict[str, str] = {
     "enrollment": "Number of participants (planned or actual; qualifier says which)",
@@ -93,6 +95,48 @@ class SourceRef(BaseModel):
     selectors: dict[str, str] = Field(default_factory=dict)
     role: str | None = None  # registry, publication, regulator, company (default: from kind)
     follow: str | None = None  # "xlsx", "pdf" or "xlsx,pdf": fetch linked attachments too
+
+
+MIB = 1024 * 1024
+#: Size caps by kind where the default does not fit: an HTML page costs ~60x its size parsed,
+#: JSON and XML ~20x, so these keep one document's parse under about 1 GiB of memory.
+DEFAULT_BYTES: dict[str, int] = {"default": 32 * MIB, "mhlw_pdf": 64 * MIB,
+                                 "mhlw_excel": 32 * MIB, "jrct": 8 * MIB, "umin": 8 * MIB,
+                                 "mhlw": 8 * MIB, "pmda": 8 * MIB, "page": 8 * MIB}
+
+
+class Limits(BaseModel):
+    """`[limits]`: what one document may cost before it is refused as too large or too slow
+    (a hostile or broken file must not take the audit's memory or time)."""
+
+    model_config = ConfigDict(extra="forbid")
+    #: Bytes per document, by kind ("default" for kinds not named); checked before reading.
+    bytes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_BYTES))
+    #: Seconds one document's parse may take.
+    seconds: float = Field(default=60.0, gt=0, allow_inf_nan=False)
+    pdf_pages: int = Field(default=2000, gt=0)
+    #: Decoded page content a PDF's text extraction reads, a stream shared by pages counted
+    #: once per page (300 pages on one 3 MB stream are 900 MB of work).
+    pdf_content_bytes: int = Field(default=16 * MIB, gt=0)
+    xlsx_cells: int = Field(default=1_000_000, gt=0)
+    #: What a workbook's zip members declare they unzip to, all together.
+    xlsx_unzipped_bytes: int = Field(default=256 * MIB, gt=0)
+    #: Unzipped : zipped of one member (over 1 MiB); real sheets are 5-50.
+    xlsx_ratio: float = Field(default=500.0, gt=1, allow_inf_nan=False)
+
+    def bytes_for(self, kind: str) -> tuple[int, str]:
+        """The size cap for a kind and the setting that raises it (for the message)."""
+        for key in (kind, "default"):
+            if key in self.bytes:
+                return self.bytes[key], f"[limits.bytes] {kind}"
+        return DEFAULT_BYTES.get(kind, DEFAULT_BYTES["default"]), f"[limits.bytes] {kind}"
+
+    def check_size(self, kind: str, size: int, source: str) -> None:
+        """Refuse a document of `size` bytes over its kind's cap, before it is read."""
+        cap, setting = self.bytes_for(kind)
+        if size > cap:
+            raise LimitError.too_large(source, f"{size:,} bytes, over the {kind} limit of "
+                                       f"{cap:,}", setting)
 
 
 class Snapshot(BaseModel):
