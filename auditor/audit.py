@@ -179,15 +179,17 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
                 writer.unchanged_subject(subject, [(r.name, s.sha256) for r, s, _ in loaded])
                 skipped.append(subject.id)
                 continue
-            readings = [parsing.read(db, ref, snapshot, doc, version, refused.get(ref.name))
+            readings = [parsing.read(db, ref, snapshot, doc,
+                                     parse_key(version, ref, snapshot, config.limits),
+                                     refused.get(ref.name))
                         for ref, snapshot, doc in loaded]
             pending.append((subject, loaded, fingerprint, readings))
             while len(pending) > parsing.window:
                 _audit_subject(writer, config, *pending.popleft(), version, failures,
-                               findings, comparisons, ignored)
+                               findings, comparisons, ignored, parsing.fresh)
         while pending:
             _audit_subject(writer, config, *pending.popleft(), version, failures, findings,
-                           comparisons, ignored)
+                           comparisons, ignored, parsing.fresh)
         run = writer.finish()
     findings = [f for f in findings if f.id not in writer.dismissed]
     if skipped:
@@ -208,7 +210,8 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
                    loaded: list[tuple[SourceRef, Snapshot, Document]], fingerprint: str,
                    readings: list[Future[list[Reading]]], version: str,
                    failures: dict[str, str], all_findings: list[Finding],
-                   all_comparisons: list[Comparison], ignored: list[Finding]) -> list[Claim]:
+                   all_comparisons: list[Comparison], ignored: list[Finding],
+                   fresh: set[tuple[str, str]]) -> list[Claim]:
     db = writer.db
     claims: list[Claim] = []
     previous: list[Claim] = []
@@ -248,14 +251,25 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
     all_comparisons += comparisons
     writer.subject(
         subject, fingerprint=fingerprint, sources=[r for r, _, _ in loaded],
-        roles=roles, snapshots=[(s, version) for _, s, _ in loaded], claims=claims,
+        roles=roles, snapshots=[(s, parse_key(version, r, s, config.limits))
+                                for r, s, _ in loaded], claims=claims,
         findings=findings, source_outcomes=outcomes,
+        replace_claims=[(r.name, s.sha256) for r, s, _ in loaded if (r.name, s.sha256) in fresh],
         notes=[("gap", g) for g in gaps] + [("question", q) for q in questions]
         + [("profile", profile.line())] + [("watch", w) for w in watch],
         comparisons=[{"subject": c.subject, "field": c.field, "verdict": c.verdict,
                       "values": json.dumps(c.values, ensure_ascii=False),
                       "run_id": writer.run.id} for c in comparisons])
     return claims
+
+
+def parse_key(version: str, ref: SourceRef, snapshot: Snapshot, limits: Limits) -> str:
+    """What a source's claims depend on besides its bytes: the reading code, and every input
+    its reader sees (name, kind, selectors, URL, media type, limits). Claims cached for a
+    snapshot are reused only under the same key, so a selector or kind changed in config.toml
+    takes effect on an existing database as on a fresh one."""
+    return digest(version, ref.name, ref.kind, ref.selectors, snapshot.url,
+                  snapshot.media_type, limits.model_dump())
 
 
 def _parse(kind: str, body: bytes, media_type: str | None, url: str, source: str,
@@ -281,6 +295,8 @@ class Parsing:
             self.pool = ProcessPoolExecutor(cpus, mp_context=context)
         #: Subjects whose documents may be in flight before the oldest is written.
         self.window = 8 * cpus if self.pool else 0
+        #: (source, sha256) parsed afresh: claims an earlier key left for them are replaced.
+        self.fresh: set[tuple[str, str]] = set()
 
     def __enter__(self) -> Parsing:
         return self
@@ -298,6 +314,8 @@ class Parsing:
             return failed
         cached = store.claims_for_snapshot(db, snapshot.sha256, version)
         mine = [c for c in cached or [] if c.source == ref.name]
+        if not mine:
+            self.fresh.add((ref.name, snapshot.sha256))
         if mine or self.pool is None:
             done: Future[list[Reading]] = Future()
             try:

@@ -1,0 +1,55 @@
+"""State that heals: what a changed config, a full disk or a killed process leaves behind is
+never stale claims, a half-written database or orphan processes."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+
+def _claims(db: Path, source: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return sorted(conn.execute(
+            "select claims.field, claims.value, claims.locator from claims join sources on "
+            "claims.source = sources.name and claims.snapshot_sha256 = sources.snapshot_sha256 "
+            "where claims.source = ?", [source]).fetchall())
+
+
+def _select(dossier, selector: str) -> None:
+    """Give the press release source one selector (replacing any given before)."""
+    anchor = 'snapshot = "amchepry/sumitomo-press-release-approval.html"\n'
+    lines = [line for line in dossier.config.read_text().splitlines(keepends=True)
+             if not line.startswith("selectors = { approval")]
+    text = "".join(lines)
+    assert anchor in text
+    dossier.config.write_text(text.replace(
+        anchor, anchor + f'selectors = {{ approval = "{selector}" }}\n'))
+
+
+def test_a_selector_changed_in_config_takes_effect_on_an_existing_database(dossier, tmp_path):
+    _select(dossier, "title")
+    assert dossier.audit().exit_code in (0, 1)
+    before = _claims(dossier.db, "sumitomo-press")
+    assert before and all("css 'title'" in c[2] for c in before)
+    _select(dossier, "h1")
+    assert dossier.audit().exit_code in (0, 1)
+    after = _claims(dossier.db, "sumitomo-press")
+    assert after != before and all("css 'h1'" in c[2] for c in after)
+    dossier.db.rename(tmp_path / "old.db")  # a fresh database reads the same
+    assert dossier.audit().exit_code in (0, 1)
+    assert _claims(dossier.db, "sumitomo-press") == after
+
+
+def test_a_kind_changed_in_config_takes_effect_on_an_existing_database(dossier):
+    assert dossier.audit().exit_code in (0, 1)
+    as_page = _claims(dossier.db, "mhlw-notice")
+    text = dossier.config.read_text()
+    old = 'name = "mhlw-notice"\nkind = "mhlw"'
+    assert old in text
+    dossier.config.write_text(text.replace(old, 'name = "mhlw-notice"\nkind = "page"'))
+    assert dossier.audit().exit_code in (0, 1)
+    with sqlite3.connect(dossier.db) as conn:
+        kinds = {r[0] for r in conn.execute(
+            "select source_kind from claims where source = 'mhlw-notice'")}
+    assert _claims(dossier.db, "mhlw-notice") != as_page
+    assert "page" in kinds
