@@ -53,3 +53,15 @@ def test_a_kind_changed_in_config_takes_effect_on_an_existing_database(dossier):
             "select source_kind from claims where source = 'mhlw-notice'")}
     assert _claims(dossier.db, "mhlw-notice") != as_page
     assert "page" in kinds
+
+
+def test_an_audit_into_a_database_folder_that_does_not_exist_is_refused(dossier):
+    text = dossier.config.read_text()
+    dossier.config.write_text(text.replace('database = "audit.db"',
+                                           'database = "nosuch/dir/audit.db"'))
+    result = dossier.audit()
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and "nosuch/dir" in line and "does not exist" in line
+    assert "mkdir -p" in line
+    assert not (dossier.root / "nosuch").exists()
