@@ -7,10 +7,12 @@ import json
 import multiprocessing
 import os
 import secrets
+import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import sqlite_utils
@@ -278,6 +280,21 @@ def _parse(kind: str, body: bytes, media_type: str | None, url: str, source: str
     return sources.parse(kind, Document(body, media_type, url, source, selectors, limits))
 
 
+def _die_with(lifeline: Connection) -> None:
+    """In each parse worker: exit when the audit does, however it ends. The audit alone holds
+    the pipe's other end, so a kill -9 closes it and this read returns; without it the
+    workers (and, through them, the forkserver and the resource tracker, which they keep
+    alive) would outlive the audit."""
+    def watch() -> None:
+        try:
+            lifeline.recv_bytes()
+        except (EOFError, OSError):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
+
+
 class Parsing:
     """Parses the documents of an audit: in worker processes when there are many subjects
     (parsing is the CPU-bound part, and the main process keeps writing meanwhile), inline
@@ -289,10 +306,13 @@ class Parsing:
     def __init__(self, subjects: int, workers: int | None = None) -> None:
         cpus = workers or min(os.cpu_count() or 1, 4)
         self.pool = None
+        self._lifeline: Connection | None = None
         if cpus > 1 and subjects >= self.MIN_SUBJECTS:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["auditor.audit"])
-            self.pool = ProcessPoolExecutor(cpus, mp_context=context)
+            ends, self._lifeline = context.Pipe(duplex=False)
+            self.pool = ProcessPoolExecutor(cpus, mp_context=context,
+                                            initializer=_die_with, initargs=(ends,))
         #: Subjects whose documents may be in flight before the oldest is written.
         self.window = 8 * cpus if self.pool else 0
         #: (source, sha256) parsed afresh: claims an earlier key left for them are replaced.
@@ -304,6 +324,8 @@ class Parsing:
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+        if self._lifeline is not None:
+            self._lifeline.close()
 
     def read(self, db: sqlite_utils.Database, ref: SourceRef, snapshot: Snapshot,
              doc: Document, version: str, refused: LimitError | None = None

@@ -3,8 +3,22 @@ never stale claims, a half-written database or orphan processes."""
 
 from __future__ import annotations
 
+import os
+import random
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import corpus  # noqa: E402
 
 
 def _claims(db: Path, source: str) -> list[tuple]:
@@ -65,3 +79,48 @@ def test_an_audit_into_a_database_folder_that_does_not_exist_is_refused(dossier)
     assert "\n" not in line and "nosuch/dir" in line and "does not exist" in line
     assert "mkdir -p" in line
     assert not (dossier.root / "nosuch").exists()
+
+
+def _ours(tag: str) -> list[int]:
+    """Processes carrying this test's environment tag: the audit and all it started."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"AUDITOR_TEST_TAG={tag}".encode() in environ:
+            found.append(int(pid))
+    return found
+
+
+@pytest.fixture(scope="module")
+def corpus_400(tmp_path_factory) -> Path:
+    """400 generated subjects: enough that the audit parses in worker processes."""
+    folder = tmp_path_factory.mktemp("corpus")
+    corpus.generate(folder, 400)
+    return folder
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc")
+def test_eleven_kill_9s_of_an_audit_at_random_moments_leave_no_process_behind(corpus_400):
+    tag = uuid.uuid4().hex
+    env = {**os.environ, "AUDITOR_TEST_TAG": tag}
+    rng = random.Random(13)
+    with_workers = 0
+    for _ in range(11):
+        proc = subprocess.Popen([sys.executable, "-m", "auditor.cli", "audit", "-q",
+                                 "--config", str(corpus_400 / "config.toml")], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and len(_ours(tag)) < 3:
+            time.sleep(0.01)  # the forkserver and the workers are up
+        with_workers += len(_ours(tag)) >= 3
+        time.sleep(rng.uniform(0, 1.5))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert with_workers >= 6, "too few kills came while the workers were running"
+    deadline = time.monotonic() + 30  # a generous "did not hang" guard: they exit at once
+    while _ours(tag) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _ours(tag) == []
