@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import secrets
+import sqlite3
 import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -139,6 +140,21 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     last audit is not parsed or checked again: its open findings are carried forward.
     """
     db = db if db is not None else store.open_db(config.database_path)
+    try:
+        return _run_audit(config, db, offline=offline, failures=failures,
+                          subject_ids=subject_ids, keep_claims=keep_claims)
+    except sqlite3.OperationalError as e:
+        if e.sqlite_errorcode != sqlite3.SQLITE_FULL:
+            raise
+        raise AuditorError(f"{store.file_of(db) or 'database'}: the disk is full (or the "
+                           f"database reached its size limit: {e}); this audit was rolled back "
+                           "and the database is as it was: free some space and run it again"
+                           ) from e
+
+
+def _run_audit(config: Config, db: sqlite_utils.Database, *, offline: bool,
+               failures: dict[str, str] | None, subject_ids: list[str] | None,
+               keep_claims: bool) -> AuditResult:
     if offline:  # an offline run cannot know better than the last fetch: carry its failures
         failures = {**store.failing_sources(db), **(failures or {})}
     failures = failures or {}

@@ -124,3 +124,32 @@ def test_eleven_kill_9s_of_an_audit_at_random_moments_leave_no_process_behind(co
     while _ours(tag) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _ours(tag) == []
+
+
+def _logical(db: Path) -> tuple:
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        return tuple(sorted(conn.execute(f"select * from {table}").fetchall(), key=repr)
+                     for table in ("runs", "findings", "claims", "sources", "source_runs"))
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_database_as_it_was(dossier):
+    from auditor import api, store
+    from auditor.config import load_config
+    from auditor.errors import AuditorError
+
+    assert dossier.audit().exit_code in (0, 1)
+    before = _logical(dossier.db)
+    dossier.edit("crossref-10.1038_s41586-025-08700-0.json", "Parkinson", "Parkinson's")
+    db = store.open_db(dossier.db)
+    pages = db.execute("pragma page_count").fetchone()[0]
+    db.execute(f"pragma max_page_count = {pages}")  # a real SQLITE_FULL on the next page
+    with pytest.raises(AuditorError) as full:
+        api.audit(load_config(dossier.config), db)
+    message = str(full.value)
+    assert "\n" not in message and "the disk is full" in message
+    assert "database or disk is full" in message and "rolled back" in message
+    db.conn.close()
+    assert _logical(dossier.db) == before
+    assert dossier.audit().exit_code in (0, 1)  # with room again, the audit goes through
+    assert _logical(dossier.db) != before
