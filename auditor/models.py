@@ -98,11 +98,12 @@ class SourceRef(BaseModel):
 
 
 MIB = 1024 * 1024
-#: Size caps by kind where the default does not fit: an HTML page costs ~60x its size parsed,
-#: JSON and XML ~20x, so these keep one document's parse under about 1 GiB of memory.
+#: Size caps by kind where the default does not fit. An HTML page costs ~110x its size parsed
+#: (an 8 MB price page: 895 MiB), JSON and XML ~20x (a 31 MB abstract: 592 MiB): these keep
+#: one document's parse well under 1 GiB; real pages are under 1 MB.
 DEFAULT_BYTES: dict[str, int] = {"default": 32 * MIB, "mhlw_pdf": 64 * MIB,
-                                 "mhlw_excel": 32 * MIB, "jrct": 8 * MIB, "umin": 8 * MIB,
-                                 "mhlw": 8 * MIB, "pmda": 8 * MIB, "page": 8 * MIB}
+                                 "mhlw_excel": 32 * MIB, "jrct": 4 * MIB, "umin": 4 * MIB,
+                                 "mhlw": 4 * MIB, "pmda": 4 * MIB, "page": 4 * MIB}
 
 
 class Limits(BaseModel):
