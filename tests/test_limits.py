@@ -57,10 +57,10 @@ def test_a_pdf_under_the_caps_but_slow_is_stopped_by_the_time_budget():
 
 
 def test_the_time_budget_leaves_no_timer_behind():
-    before = signal.getsignal(signal.SIGALRM)
+    before, hook = signal.getsignal(signal.SIGALRM), sys.unraisablehook
     refusal("mhlw_pdf", hostile.pdf_bomb(), pdf_content_bytes=10**10, seconds=0.2)
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
-    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getsignal(signal.SIGALRM) is before and sys.unraisablehook is hook
     readings = sources.parse("mhlw_pdf", Document(hostile.pdf_bomb(pages=2, stream_bytes=500),
                                                   source="small"))
     assert readings == []  # a small PDF reads, and its text names no price table

@@ -9,11 +9,13 @@ setting that raises it: that source is left out, the audit goes on with the rest
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 from auditor.errors import LimitError
 from auditor.models import Limits
@@ -60,9 +62,17 @@ def time_budget(doc: Document) -> Iterator[None]:
     state = {"on": True}
 
     def expire(signum: int, frame: FrameType | None) -> None:
-        if state["on"] and not (frame and frame.f_code.co_name == "__del__"):
-            raise too_slow(doc.source, seconds, "interrupted")  # a finalizer would eat it
+        if state["on"]:
+            raise too_slow(doc.source, seconds, "interrupted")
 
+    def unraisable(event: Any) -> None:
+        """The timer fired in a finalizer or gc callback, which cannot raise: say nothing,
+        the next tick raises in the reader."""
+        if not (state["on"] and isinstance(event.exc_value, LimitError)):
+            hook(event)
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = unraisable
     previous = signal.signal(signal.SIGALRM, expire)
     _armed.on = True
     signal.setitimer(signal.ITIMER_REAL, seconds, _REPEAT)
@@ -76,3 +86,4 @@ def time_budget(doc: Document) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_REAL, 0)  # no more signals, then the old handler
             _armed.on = False
             signal.signal(signal.SIGALRM, previous)
+            sys.unraisablehook = hook
