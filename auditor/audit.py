@@ -7,11 +7,14 @@ import json
 import multiprocessing
 import os
 import secrets
+import sqlite3
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import cast
 
@@ -22,13 +25,14 @@ from auditor.acquire.history import source_history
 from auditor.acquire.saving import default_path
 from auditor.config import Config
 from auditor.diff import changes, compare_fields, judge
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, LimitError
 from auditor.models import (
     AuditRun,
     Claim,
     Comparison,
     Finding,
     FindingSource,
+    Limits,
     Reading,
     RegistryVersion,
     Severity,
@@ -39,7 +43,7 @@ from auditor.models import (
     now_utc,
     stamp,
 )
-from auditor.read.documents import Document
+from auditor.read.documents import DEFAULT_LIMITS, Document
 from auditor.rules import health
 from auditor.rules.evidence import evidence_profile, watch_list
 from auditor.rules.gaps import SourceState, gaps_and_questions
@@ -76,8 +80,8 @@ class AuditResult:
                        if f.rule == health.RULE and f.sources})
 
 
-def load_snapshot(snapshot_dir: Path, ref: SourceRef, versions: Path | None = None
-                  ) -> tuple[Snapshot, Document]:
+def load_snapshot(snapshot_dir: Path, ref: SourceRef, versions: Path | None = None,
+                  limits: Limits | None = None) -> tuple[Snapshot, Document]:
     """Load a source's snapshot as a Document; errors name the source and the file. A source
     given by url or identifier alone is read where `auditor fetch` saves it. With `versions`
     (the database's store), the bytes the audit will cite are kept there."""
@@ -90,11 +94,39 @@ def load_snapshot(snapshot_dir: Path, ref: SourceRef, versions: Path | None = No
                            f"{snapshot_dir / path}); run `auditor fetch` or `auditor audit "
                            "--fetch`")
     snapshot, body = snapshots.load(snapshot_dir, path, source=ref.name, kind=ref.kind,
-                                    url=ref.url)
+                                    url=ref.url, limits=limits)
     if versions is not None:
         snapshots.keep(versions, body, snapshot.sha256, Path(path).suffix)
     return snapshot, Document(body, snapshot.media_type, snapshot.url,
-                              f"{ref.name} ({snapshot_dir / path})", ref.selectors)
+                              f"{ref.name} ({snapshot_dir / path})", ref.selectors,
+                              limits or DEFAULT_LIMITS)
+
+
+def _load(snapshot_dir: Path, ref: SourceRef, versions: Path | None, limits: Limits,
+          refused: dict[str, LimitError]) -> tuple[SourceRef, Snapshot, Document]:
+    """load_snapshot, but a file over its size cap is described, not read: the source is
+    refused (in `refused`, its reading fails with that error) and the audit goes on."""
+    try:
+        return (ref, *load_snapshot(snapshot_dir, ref, versions, limits))
+    except LimitError as e:
+        refused[ref.name] = e
+        snapshot = snapshots.describe(snapshot_dir, ref.snapshot or default_path(ref),
+                                      source=ref.name, kind=ref.kind, url=ref.url)
+        return ref, snapshot, Document(b"", snapshot.media_type, snapshot.url, ref.name,
+                                       ref.selectors, limits)
+
+
+def over_limit(subject: str, ref: SourceRef, snapshot: Snapshot, error: str,
+               severity: Severity | None = None) -> Finding:
+    """A source whose current copy cannot be read (over a size, page, cell or time limit):
+    its claims are left out, and the finding names the copy and the limit."""
+    return Finding(
+        subject=subject, field="source_health", kind="source_broken", rule="source_broken",
+        severity=severity or "medium",
+        message=f"{ref.name} unreadable: {error}; its claims are left out of this audit",
+        sources=[FindingSource(source=ref.name, kind=ref.kind, value=snapshot.sha256,
+                               url=snapshot.url, locator=f"snapshot {snapshot.path}",
+                               quote="(not read)")])
 
 
 #: A fetch failure is the source's state, not a discrepancy: low unless the config says.
@@ -221,6 +253,22 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     last audit is not parsed or checked again: its open findings are carried forward.
     """
     db = db if db is not None else store.open_db(config.database_path)
+    try:
+        return _run_audit(config, db, offline=offline, failures=failures,
+                          subject_ids=subject_ids, keep_claims=keep_claims,
+                          on_subject=on_subject)
+    except sqlite3.OperationalError as e:
+        if e.sqlite_errorcode != sqlite3.SQLITE_FULL:
+            raise
+        raise AuditorError(f"{store.file_of(db) or 'database'}: the disk is full (or the "
+                           f"database reached its size limit: {e}); this audit was rolled back "
+                           "and the database is as it was: free some space and run it again"
+                           ) from e
+
+
+def _run_audit(config: Config, db: sqlite_utils.Database, *, offline: bool,
+               failures: dict[str, str] | None, subject_ids: list[str] | None,
+               keep_claims: bool, on_subject: Callable[[str], None] | None) -> AuditResult:
     if offline:  # an offline run cannot know better than the last fetch: carry its failures
         failures = {**store.failing_sources(db), **(failures or {})}
     failures = failures or {}
@@ -232,7 +280,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
     versions = snapshots.versions_for(Path(file)) if file else None
     settings = digest(version, rules.rules_version(), config.rules and
                       {k: v.model_dump() for k, v in config.rules.items()},
-                      [i.model_dump() for i in config.ignore])
+                      [i.model_dump() for i in config.ignore], config.limits.model_dump())
     subjects = [s for s in config.subjects if not subject_ids or s.id in subject_ids]
     if subject_ids and not subjects:
         raise AuditorError(f"no subject named {', '.join(subject_ids)} in config")
@@ -247,6 +295,7 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
                                         if a.name not in named]
     skipped: list[str] = []
     read_before = store.source_shas(db)  # one query, not one per source
+    refused: dict[str, LimitError] = {}
     ignored: list[Finding] = []
     findings: list[Finding] = []
     comparisons: list[Comparison] = []
@@ -257,11 +306,12 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
             refs = by_subject.get(subject.id, [])
             # A source whose fetch failed and that was never saved is unavailable, not an error
             missing = [r for r in refs if r.name in failures and not _saved(config, r)]
-            loaded = [(ref, *load_snapshot(config.snapshot_dir, ref, versions)) for ref in refs
-                      if ref not in missing]
+            loaded = [_load(config.snapshot_dir, ref, versions, config.limits, refused)
+                      for ref in refs if ref not in missing]
             history = load_histories(config, refs, versions)
-            broken = {r.name: b for r, s, d in loaded
-                      if (b := broken_before_parse(config, db, r, s, d, read_before.get(r.name)))}
+            broken = {r.name: b for r, s, d in loaded if r.name not in refused
+                      and (b := broken_before_parse(config, db, r, s, d,
+                                                    read_before.get(r.name)))}
             fingerprint = digest(settings, subject.model_dump(),
                                  [(r.model_dump(), s.sha256, failures.get(r.name))
                                   + ((broken[r.name].key(),) if r.name in broken else ())
@@ -275,18 +325,20 @@ def run_audit(config: Config, db: sqlite_utils.Database | None = None, *,
                     on_subject(subject.id)
                 continue
             readings = [_nothing() if r.name in broken and broken[r.name].sha256 == s.sha256
-                        else parsing.read(db, r, s, d, version) for r, s, d in loaded]
+                        else parsing.read(db, r, s, d, parse_key(version, r, s, config.limits),
+                                          refused.get(r.name))
+                        for r, s, d in loaded]
             pending.append((subject, loaded, missing, broken, fingerprint, readings, history))
             while len(pending) > parsing.window:
                 done = pending.popleft()
                 _audit_subject(writer, config, *done, version, failures,
-                               findings, comparisons, ignored)
+                               findings, comparisons, ignored, parsing.fresh)
                 if on_subject:
                     on_subject(done[0].id)
         while pending:
             done = pending.popleft()
             _audit_subject(writer, config, *done, version, failures, findings,
-                           comparisons, ignored)
+                           comparisons, ignored, parsing.fresh)
             if on_subject:
                 on_subject(done[0].id)
         run = writer.finish()
@@ -317,11 +369,13 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
                    broken: dict[str, health.Broken], fingerprint: str,
                    readings: list[Future[list[Reading]]], history: Histories, version: str,
                    failures: dict[str, str], all_findings: list[Finding],
-                   all_comparisons: list[Comparison], ignored: list[Finding]) -> list[Claim]:
+                   all_comparisons: list[Comparison], ignored: list[Finding],
+                   fresh: set[tuple[str, str]]) -> list[Claim]:
     """Judge one subject. A broken copy of a source is never compared: the claims of its last
     good snapshot are used instead, as for a source whose fetch failed (so the findings
     drawn from it neither resolve nor reappear while the page is down), or, with no good
-    copy, the source is not read at all; its one `source_broken` finding says which."""
+    copy, the source is not read at all; its one `source_broken` finding says which. A copy
+    over a limit (size, pages, cells, time) is left out with a `source_broken` finding."""
     db = writer.db
     file = store.file_of(db)
     versions = snapshots.versions_for(Path(file)) if file else None
@@ -336,12 +390,21 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
     for (ref, snapshot, doc), read in zip(loaded, readings, strict=True):
         role = roles[ref.name] = ref.role or sources.role_of(ref.kind)
         before = store.previous_claims(db, ref.name)
-        mine = stamp(read.result(), subject=subject.id, ref=ref, snapshot=snapshot, role=role)
+        try:
+            mine = stamp(read.result(), subject=subject.id, ref=ref, snapshot=snapshot,
+                         role=role)
+        except LimitError as e:  # too large or too slow: this source is out, the rest go on
+            outcomes[ref.name] = ("broken", str(e))
+            findings.append(over_limit(subject.id, ref, snapshot, str(e),
+                                       _severity(config, health.RULE)))
+            states.append(SourceState(ref.name, ref.kind, role, snapshot.provenance, True))
+            continue
         later = None if ref.name in broken else broken_after_parse(
             config, db, subject, ref, snapshot, doc, before, mine, versions)
         if later is not None:
             broken[ref.name] = later
-        copy: tuple[Snapshot, str] | None = (snapshot, version)
+        copy: tuple[Snapshot, str] | None = (snapshot, parse_key(version, ref, snapshot,
+                                                                 config.limits))
         if ref.name in broken:
             cited.append(_copy_of(broken[ref.name], snapshot))
             if broken[ref.name].sha256 == snapshot.sha256:  # the copy read is the broken one
@@ -393,6 +456,7 @@ def _audit_subject(writer: store.RunWriter, config: Config, subject: Subject,
         subject, fingerprint=fingerprint, sources=[r for r, _, _ in loaded] + missing,
         roles=roles, snapshots=used, evidence=cited, claims=claims,
         findings=findings, source_outcomes=outcomes,
+        replace_claims=[(r.name, s.sha256) for r, s, _ in loaded if (r.name, s.sha256) in fresh],
         notes=[("gap", g) for g in gaps + history.missing]
         + [("question", q) for q in questions]
         + [("profile", profile.line())] + [("watch", w) for w in watch],
@@ -437,10 +501,34 @@ def load_histories(config: Config, refs: list[SourceRef], store_of_versions: Pat
     return out
 
 
+def parse_key(version: str, ref: SourceRef, snapshot: Snapshot, limits: Limits) -> str:
+    """What a source's claims depend on besides its bytes: the reading code, and every input
+    its reader sees (name, kind, selectors, URL, media type, limits). Claims cached for a
+    snapshot are reused only under the same key, so a selector or kind changed in config.toml
+    takes effect on an existing database as on a fresh one."""
+    return digest(version, ref.name, ref.kind, ref.selectors, snapshot.url,
+                  snapshot.media_type, limits.model_dump())
+
+
 def _parse(kind: str, body: bytes, media_type: str | None, url: str, source: str,
-           selectors: dict[str, str]) -> list[Reading]:
+           selectors: dict[str, str], limits: Limits) -> list[Reading]:
     """Parse one document; runs in a worker process, so it takes plain values."""
-    return sources.parse(kind, Document(body, media_type, url, source, selectors))
+    return sources.parse(kind, Document(body, media_type, url, source, selectors, limits))
+
+
+def _die_with(lifeline: Connection) -> None:
+    """In each parse worker: exit when the audit does, however it ends. The audit alone holds
+    the pipe's other end, so a kill -9 closes it and this read returns; without it the
+    workers (and, through them, the forkserver and the resource tracker, which they keep
+    alive) would outlive the audit."""
+    def watch() -> None:
+        try:
+            lifeline.recv_bytes()
+        except (EOFError, OSError):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
 
 
 class Parsing:
@@ -454,12 +542,17 @@ class Parsing:
     def __init__(self, subjects: int, workers: int | None = None) -> None:
         cpus = workers or min(os.cpu_count() or 1, 4)
         self.pool = None
+        self._lifeline: Connection | None = None
         if cpus > 1 and subjects >= self.MIN_SUBJECTS:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["auditor.audit"])
-            self.pool = ProcessPoolExecutor(cpus, mp_context=context)
+            ends, self._lifeline = context.Pipe(duplex=False)
+            self.pool = ProcessPoolExecutor(cpus, mp_context=context,
+                                            initializer=_die_with, initargs=(ends,))
         #: Subjects whose documents may be in flight before the oldest is written.
         self.window = 8 * cpus if self.pool else 0
+        #: (source, sha256) parsed afresh: claims an earlier key left for them are replaced.
+        self.fresh: set[tuple[str, str]] = set()
 
     def __enter__(self) -> Parsing:
         return self
@@ -467,11 +560,20 @@ class Parsing:
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+        if self._lifeline is not None:
+            self._lifeline.close()
 
     def read(self, db: sqlite_utils.Database, ref: SourceRef, snapshot: Snapshot,
-             doc: Document, version: str) -> Future[list[Reading]]:
+             doc: Document, version: str, refused: LimitError | None = None
+             ) -> Future[list[Reading]]:
+        if refused is not None:
+            failed: Future[list[Reading]] = Future()
+            failed.set_exception(refused)
+            return failed
         cached = store.claims_for_snapshot(db, snapshot.sha256, version)
         mine = [c for c in cached or [] if c.source == ref.name]
+        if not mine:
+            self.fresh.add((ref.name, snapshot.sha256))
         if mine or self.pool is None:
             done: Future[list[Reading]] = Future()
             try:
@@ -482,7 +584,7 @@ class Parsing:
                 done.set_exception(e)
             return done
         return self.pool.submit(_parse, ref.kind, doc.body, doc.media_type, doc.url,
-                                doc.source, doc.selectors)
+                                doc.source, doc.selectors, doc.limits)
 
 
 def compare_documents(paths: list[tuple[str | None, Path]], *, subject: Subject | None = None,
@@ -491,9 +593,10 @@ def compare_documents(paths: list[tuple[str | None, Path]], *, subject: Subject 
     """A one-off comparison of snapshot files, no database: (kind or None, path) pairs."""
     subject = subject or Subject(id="compare", name="compare", adhoc=True)
     claims: list[Claim] = []
+    limits = config.limits if config is not None else DEFAULT_LIMITS
     for kind, path in paths:
-        snapshot, body = snapshots.load_file(path, kind=kind or "?")
-        doc = Document(body, snapshot.media_type, snapshot.url, str(path))
+        snapshot, body = snapshots.load_file(path, kind=kind or "?", limits=limits)
+        doc = Document(body, snapshot.media_type, snapshot.url, str(path), limits=limits)
         kind = kind or sources.detect(doc)
         if kind is None:
             raise AuditorError(f"{path}: cannot tell what kind of source this is; "

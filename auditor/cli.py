@@ -597,10 +597,13 @@ def report_cmd(subject: str, config_path: str | None, db_path: str | None, fmt: 
               help="Ignore the checkpoint in OUT and start from the beginning.")
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems (no progress bar).")
+@click.option("--wait", type=float, default=0, show_default=True, metavar="SECONDS",
+              help="If an audit (or another import) holds the database's lock, wait this long "
+                   "for it (0: exit 2 at once).")
 def bulk(kind: str, query_term: str | None, query_intr: str | None, query_spons: str | None,
          query_cond: str | None, params: tuple[str, ...], archive: str | None, page_size: int,
          max_pages: int | None, out: str, db_path: str, restart: bool, config_path: str | None,
-         quiet: bool) -> None:
+         quiet: bool, wait: float) -> None:
     """Stream a whole registry query (or its bulk download) into snapshots and claims,
     resumably: re-run the same command after an interruption to go on where it stopped.
     Exit 0 when done, 1 if malformed studies were skipped, 2 on an error.
@@ -612,12 +615,15 @@ def bulk(kind: str, query_term: str | None, query_intr: str | None, query_spons:
     from auditor.acquire import bulk as bulk_import
     from auditor.acquire.fetch import BASES
     from auditor.acquire.http import make_client
+    from auditor.lock import require_folder
 
     progress = not quiet and sys.stderr.isatty()
+    require_folder(db_path)
     db = store.open_db(db_path)
     if archive:
         result = bulk_import.archive(Path(archive), Path(out), db, batch_size=page_size,
-                                     max_pages=max_pages, restart=restart, progress=progress)
+                                     max_pages=max_pages, restart=restart, progress=progress,
+                                     wait=wait)
     else:
         query = {k: v for k, v in (("query.term", query_term), ("query.intr", query_intr),
                                    ("query.spons", query_spons), ("query.cond", query_cond))
@@ -634,7 +640,7 @@ def bulk(kind: str, query_term: str | None, query_intr: str | None, query_spons:
         with make_client(config.fetch) as client:
             result = bulk_import.search(client, query, Path(out), db, page_size=page_size,
                                         max_pages=max_pages, restart=restart, base=base,
-                                        progress=progress)
+                                        progress=progress, wait=wait)
     if result.done and not result.this_run:
         click.echo(f"{out}: this import is already complete; pass --restart to run it again",
                    err=True)

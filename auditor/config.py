@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from auditor.errors import ConfigError
-from auditor.models import SEVERITY_ORDER, Finding, SourceRef, Subject
+from auditor.models import SEVERITY_ORDER, Finding, Limits, SourceRef, Subject
 
 #: What `follow` may name: the attachment types acquire/attachments.py fetches.
 FOLLOW_TYPES = ("xlsx", "pdf")
@@ -128,6 +128,7 @@ class Config(BaseModel):
     path: Path | None = None
     auditor: Settings = Field(default_factory=Settings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
+    limits: Limits = Field(default_factory=Limits)
     rules: dict[str, RuleSettings] = Field(default_factory=dict)
     subjects: list[Subject] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
@@ -305,6 +306,13 @@ def _check(config: Config, where: str, text: str) -> None:
         if not (math.isfinite(rate) and rate > 0):
             fail(f"fetch.rate_limits.{host}: must be a number of requests per second > 0 "
                  f"(got {rate!r})", "rate_limits", "fetch")
+    for kind, cap in config.limits.bytes.items():
+        if kind != "default" and kind not in sources.KINDS:
+            fail(f"limits.bytes.{kind}: unknown kind; use default or one of "
+                 f"{', '.join(sources.KINDS)}", kind, "limits.bytes")
+        if cap <= 0:
+            fail(f"limits.bytes.{kind}: must be a number of bytes > 0 (got {cap!r})", kind,
+                 "limits.bytes")
     for n, src in enumerate(config.sources):
         if src.url is not None:
             problem = _url_problem(src.url, allowed)

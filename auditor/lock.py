@@ -27,19 +27,32 @@ def lock_path(db_path: str | Path) -> Path:
     return db_path.with_name(db_path.name + ".lock")
 
 
-def _holder(fd: int) -> str:
+def _holder(fd: int) -> tuple[str, str]:
+    """(pid, what) of the holder, from the lock file: "1234 bulk import"; "?" if unknown."""
     try:
-        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        text = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
     except OSError:
-        return "?"
-    return text if text.isdigit() else "?"
+        return "?", "audit"
+    pid, _, what = text.partition(" ")
+    return (pid if pid.isdigit() else "?"), (what or "audit")
+
+
+def require_folder(db_path: str | Path) -> None:
+    """A database goes only into a folder that exists: a typo in `database` must not create a
+    tree of folders silently (nor fail later as "unable to open database file")."""
+    folder = Path(db_path).parent
+    if not folder.is_dir():
+        raise AuditorError(f"{db_path}: the database's folder {folder} does not exist; create "
+                           f"it (mkdir -p {folder}) or fix `database` in config.toml (or --db)")
 
 
 @contextmanager
-def audit_lock(db_path: str | Path, *, wait: float = 0.0, poll: float = 0.1) -> Iterator[Path]:
-    """Hold the exclusive lock for `db_path`; wait up to `wait` seconds, then raise LockBusy."""
+def audit_lock(db_path: str | Path, *, wait: float = 0.0, poll: float = 0.1,
+               what: str = "audit") -> Iterator[Path]:
+    """Hold the exclusive lock for `db_path`; wait up to `wait` seconds, then raise LockBusy.
+    Every writer of the database takes it (`what` says which, for the one refused)."""
     path = lock_path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    require_folder(path)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + max(wait, 0.0)
@@ -49,12 +62,13 @@ def audit_lock(db_path: str | Path, *, wait: float = 0.0, poll: float = 0.1) -> 
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
+                    pid, holder = _holder(fd)
                     raise LockBusy(
-                        f"another audit is running (pid {_holder(fd)}) on {db_path}; "
+                        f"another {holder} is running (pid {pid}) on {db_path}; "
                         "try again later or pass --wait SECONDS") from None
                 time.sleep(min(poll, max(deadline - time.monotonic(), 0.0)) or poll)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        os.pwrite(fd, f"{os.getpid()} {what}\n".encode("ascii", "replace"), 0)
         try:
             yield path
         finally:

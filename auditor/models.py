@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from auditor.errors import LimitError
+
 #: The field vocabulary. Every claim, finding, JSON document and table uses these names.
 FIELDS: dict[str, str] = {
     "enrollment": "Number of participants (planned or actual; qualifier says which)",
@@ -100,6 +102,49 @@ class SourceRef(BaseModel):
     #: ctgov with history: compare the paper with the version in force on this date
     #: (YYYY-MM-DD) instead of the last version before the trial started.
     as_of: str | None = None
+
+
+MIB = 1024 * 1024
+#: Size caps by kind where the default does not fit. An HTML page costs ~110x its size parsed
+#: (an 8 MB price page: 895 MiB), JSON and XML ~20x (a 31 MB abstract: 592 MiB): these keep
+#: one document's parse well under 1 GiB; real pages are under 1 MB.
+DEFAULT_BYTES: dict[str, int] = {"default": 32 * MIB, "mhlw_pdf": 64 * MIB,
+                                 "mhlw_excel": 32 * MIB, "jrct": 4 * MIB, "umin": 4 * MIB,
+                                 "mhlw": 4 * MIB, "pmda": 4 * MIB, "page": 4 * MIB}
+
+
+class Limits(BaseModel):
+    """`[limits]`: what one document may cost before it is refused as too large or too slow
+    (a hostile or broken file must not take the audit's memory or time)."""
+
+    model_config = ConfigDict(extra="forbid")
+    #: Bytes per document, by kind ("default" for kinds not named); checked before reading.
+    bytes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_BYTES))
+    #: Seconds one document's parse may take.
+    seconds: float = Field(default=60.0, gt=0, allow_inf_nan=False)
+    pdf_pages: int = Field(default=2000, gt=0)
+    #: Decoded page content a PDF's text extraction reads, a stream shared by pages counted
+    #: once per page (300 pages on one 3 MB stream are 900 MB of work).
+    pdf_content_bytes: int = Field(default=16 * MIB, gt=0)
+    xlsx_cells: int = Field(default=1_000_000, gt=0)
+    #: What a workbook's zip members declare they unzip to, all together.
+    xlsx_unzipped_bytes: int = Field(default=256 * MIB, gt=0)
+    #: Unzipped : zipped of one member (over 1 MiB); real sheets are 5-50.
+    xlsx_ratio: float = Field(default=500.0, gt=1, allow_inf_nan=False)
+
+    def bytes_for(self, kind: str) -> tuple[int, str]:
+        """The size cap for a kind and the setting that raises it (for the message)."""
+        for key in (kind, "default"):
+            if key in self.bytes:
+                return self.bytes[key], f"[limits.bytes] {kind}"
+        return DEFAULT_BYTES.get(kind, DEFAULT_BYTES["default"]), f"[limits.bytes] {kind}"
+
+    def check_size(self, kind: str, size: int, source: str) -> None:
+        """Refuse a document of `size` bytes over its kind's cap, before it is read."""
+        cap, setting = self.bytes_for(kind)
+        if size > cap:
+            raise LimitError.too_large(source, f"{size:,} bytes, over the {kind} limit of "
+                                       f"{cap:,}", setting)
 
 
 class Snapshot(BaseModel):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import SnapshotError
-from auditor.models import Snapshot, now_utc
+from auditor.models import DEFAULT_BYTES, Limits, Snapshot, now_utc
 
 MANIFEST = "manifest.json"
 #: Beside each folder's files: every version of each, byte for byte, as <sha256><suffix>.
@@ -68,18 +68,44 @@ def _manifest(path_text: str, mtime_ns: int, size: int) -> dict[str, dict]:
     return {entry["file"]: entry for entry in data.get("snapshots", [])}
 
 
-def load(root: Path, relative: str, *, source: str, kind: str,
-         url: str | None = None) -> tuple[Snapshot, bytes]:
-    """Read one snapshot and its manifest entry. The sha256 is always of the bytes on disk."""
+def load(root: Path, relative: str, *, source: str, kind: str, url: str | None = None,
+         limits: Limits | None = None) -> tuple[Snapshot, bytes]:
+    """Read one snapshot and its manifest entry. The sha256 is always of the bytes on disk.
+    With `limits`, a file over its kind's size cap is refused by its size, before a byte of
+    it is read into memory (LimitError; `describe` still says what it is)."""
+    path = _existing(root, relative, source)
+    if limits is not None:
+        limits.check_size(kind, path.stat().st_size, f"{source} ({path})")
+    body = path.read_bytes()
+    return _snapshot(path, relative, source, kind, url, sha256(body)), body
+
+
+def describe(root: Path, relative: str, *, source: str, kind: str,
+             url: str | None = None) -> Snapshot:
+    """A snapshot's manifest facts and sha256 without holding its bytes (hashed in chunks):
+    for a file too large to read, which is still a version the audit must name."""
+    path = _existing(root, relative, source)
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1024 * 1024):
+            h.update(chunk)
+    return _snapshot(path, relative, source, kind, url, h.hexdigest())
+
+
+def _existing(root: Path, relative: str, source: str) -> Path:
     path = safe_path(root, relative)
     if not path.is_file():
         raise SnapshotError(
             f"{path}: snapshot for source {source!r} is missing; run `auditor fetch` "
             "or fix the `snapshot` path in config.toml"
         )
-    body = path.read_bytes()
+    return path
+
+
+def _snapshot(path: Path, relative: str, source: str, kind: str, url: str | None,
+              sha: str) -> Snapshot:
     entry = read_manifest(path.parent).get(path.name, {})
-    snapshot = Snapshot(
+    return Snapshot(
         source=source,
         kind=kind,
         url=entry.get("url") or url or path.as_uri(),
@@ -87,21 +113,25 @@ def load(root: Path, relative: str, *, source: str, kind: str,
         retrieved_at=entry.get("retrieved_at")
         or now_from_mtime(path),
         media_type=entry.get("media_type") or guess_media_type(path),
-        sha256=sha256(body),
+        sha256=sha,
         path=relative,
         provenance=entry.get("provenance", "fetched"),
         status=entry.get("status"),
         headers=entry.get("headers", {}),
         note=entry.get("note"),
     )
-    return snapshot, body
 
 
-def load_file(path: Path, *, kind: str) -> tuple[Snapshot, bytes]:
-    """A snapshot from any file (for `auditor compare`), using a manifest beside it if any."""
+def load_file(path: Path, *, kind: str, limits: Limits | None = None
+              ) -> tuple[Snapshot, bytes]:
+    """A snapshot from any file (for `auditor compare`), using a manifest beside it if any.
+    `kind` "?" (not yet known) is held to the largest cap any kind has."""
     if not path.is_file():
         raise SnapshotError(f"{path}: no such file; give the path of a saved snapshot")
-    return load(path.parent, path.name, source=path.stem, kind=kind)
+    if limits is not None and kind == "?":
+        biggest = max(limits.bytes_for(k)[0] for k in ["default", *limits.bytes, *DEFAULT_BYTES])
+        limits = Limits(bytes={"default": biggest})
+    return load(path.parent, path.name, source=path.stem, kind=kind, limits=limits)
 
 
 def now_from_mtime(path: Path) -> str:
@@ -321,7 +351,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-__all__ = ["broken_mark", "clear_broken", "keep", "keep_current", "load", "load_file",
-           "mark_broken", "now_utc", "prune", "read_manifest", "register", "resolve",
-           "safe_path", "save", "sha256", "version_path", "versions_for", "write_json",
-           "write_manifest"]
+__all__ = ["broken_mark", "clear_broken", "describe", "keep", "keep_current", "load",
+           "load_file", "mark_broken", "now_utc", "prune", "read_manifest", "register",
+           "resolve", "safe_path", "save", "sha256", "version_path", "versions_for",
+           "write_json", "write_manifest"]

@@ -330,3 +330,68 @@ def test_kill_9_during_an_archive_import_then_a_rerun_completes_without_duplicat
     assert checkpoint(tmp_path / "out")["done"]
     assert len(all_saved(tmp_path / "out")) == n
     assert len(manifest_entries(tmp_path / "out")) == n
+
+
+def deep_study(n: int, depth: int) -> bytes:
+    """A study whose description nests `depth` lists deep (a hostile or broken record)."""
+    text = json.dumps(study(n))
+    assert '"protocolSection": {' in text
+    return text.replace('"protocolSection": {', '"protocolSection": {"deep": '
+                        + "[" * depth + "]" * depth + ", ", 1).encode()
+
+
+def test_an_archive_with_deep_members_in_a_late_batch_finishes_and_names_them(tmp_path):
+    records = [study(n) for n in range(1, 10)]
+    deep = {"97/NCT90000097.json": deep_study(97, 100_000),  # too deep for json to load
+            "98/NCT90000098.json": deep_study(98, 500)}  # loads, deeper than any record
+    zipped = make_archive(tmp_path / "ctg-studies.json.zip", records, deep)
+    args = ["bulk", "ctgov", "--archive", str(zipped), "--out", str(tmp_path / "out"),
+            "--db", str(tmp_path / "a.db"), "--page-size", "4"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "9 studies" in result.output and "2 malformed members skipped" in result.output
+    assert "97/NCT90000097.json: JSON nested too deeply to read" in result.output
+    assert "98/NCT90000098.json: " in result.output and "nested more than" in result.output
+    assert checkpoint(tmp_path / "out")["done"]
+    again = CliRunner().invoke(cli, args)  # the import is finished, not stuck at that batch
+    assert again.exit_code == 1 and "already complete" in again.output
+
+
+def test_bulk_and_audit_share_the_database_lock(tmp_path):
+    from auditor.lock import audit_lock
+
+    db_path = tmp_path / "a.db"
+    zipped = make_archive(tmp_path / "a.zip", [study(1)])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from auditor.lock import audit_lock\n"
+         "with audit_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(30)",
+         str(db_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = CliRunner().invoke(cli, ["bulk", "ctgov", "--archive", str(zipped), "--out",
+                                          str(tmp_path / "out"), "--db", str(db_path)])
+        assert result.exit_code == 2
+        assert f"another audit is running (pid {holder.pid}) on {db_path}" in result.stderr
+        assert not (tmp_path / "out" / "ctgov" / "01").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    with audit_lock(db_path, what="bulk import"):
+        config = tmp_path / "config.toml"
+        config.write_text(f'[auditor]\ndatabase = "{db_path}"\n[[subjects]]\nid = "x"\n'
+                          'name = "X"\n')
+        audited = CliRunner().invoke(cli, ["audit", "--config", str(config)])
+        assert audited.exit_code == 2
+        assert f"another bulk import is running (pid {os.getpid()})" in audited.stderr
+    assert CliRunner().invoke(cli, ["bulk", "ctgov", "--archive", str(zipped), "--out",
+                                    str(tmp_path / "out"), "--db", str(db_path)]).exit_code == 0
+
+
+def test_a_database_folder_that_does_not_exist_is_refused_not_created(tmp_path):
+    zipped = make_archive(tmp_path / "a.zip", [study(1)])
+    result = CliRunner().invoke(cli, ["bulk", "ctgov", "--archive", str(zipped), "--out",
+                                      str(tmp_path / "out"), "--db",
+                                      str(tmp_path / "nosuch" / "dir" / "a.db")])
+    assert result.exit_code == 2
+    assert "database's folder" in result.stderr and "does not exist" in result.stderr
+    assert not (tmp_path / "nosuch").exists()

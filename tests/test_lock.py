@@ -54,7 +54,7 @@ def test_lock_file_sits_next_to_the_database(tmp_path: Path) -> None:
 def test_holder_pid_is_in_the_lock_file_while_held(tmp_path: Path) -> None:
     db = tmp_path / "audit.db"
     with audit_lock(db) as path:
-        assert path.read_text().strip() == str(os.getpid())
+        assert path.read_text().split() == [str(os.getpid()), "audit"]
     assert path.read_text() == ""
 
 

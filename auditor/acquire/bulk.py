@@ -35,6 +35,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -198,14 +199,14 @@ class _Sink:
     """Writes pages of studies: files, manifest, claims; counts into the checkpoint."""
 
     def __init__(self, out: Path, db: sqlite_utils.Database) -> None:
-        from auditor.sources import ctgov, parser_version
+        from auditor.sources import ctgov, parse, parser_version
 
         self.root = out
         self.folder = out / FOLDER
         self.folder.mkdir(parents=True, exist_ok=True)
         self.db = db
         self.version = parser_version()
-        self.parse = ctgov.parse
+        self.parse = partial(parse, ctgov.KIND)  # shape errors, size and time limits: ParseError
 
     def write(self, items: list[Item], cp: dict[str, Any], *, retrieved_at: str,
               note: str) -> None:
@@ -216,6 +217,8 @@ class _Sink:
                     good.append((nct_of(item.study), canonical(item.study), item))
                 except ParseError as e:
                     item.error = str(e)
+                except (RecursionError, ValueError, TypeError) as e:  # too deep to write out
+                    item.error = f"cannot be written as JSON ({type(e).__name__}: {e})"
         shas = {nct: snapshots.sha256(body) for nct, body, _ in good}
         parsed = store.parsed_snapshots(self.db, list(shas.values()), self.version)
         records: list[tuple[Subject, SourceRef, str, Snapshot, list[Claim]]] = []
@@ -243,9 +246,8 @@ class _Sink:
                 if sha not in parsed:
                     try:
                         claims = self._claims(nct, body, snap)
-                    except (ParseError, AttributeError, TypeError, ValueError, KeyError) as e:
-                        item.error = str(e) if isinstance(e, ParseError) else \
-                            f"{type(e).__name__}: {e}"
+                    except ParseError as e:  # sources.parse turns any shape error into one
+                        item.error = str(e)
                         continue
                 else:
                     cp["unchanged"] += 1
@@ -291,7 +293,7 @@ class _Sink:
 def search(client: Client, params: dict[str, str], out: Path, db: sqlite_utils.Database, *,
            page_size: int = 100, max_pages: int | None = None, restart: bool = False,
            base: str = BASES["ctgov"],
-           progress: bool = False) -> BulkResult:
+           progress: bool = False, wait: float = 0.0) -> BulkResult:
     """Page through a ClinicalTrials.gov v2 search into OUT/ctgov and the database.
 
     Raises BulkInterrupted naming the page when one cannot be fetched after the client's
@@ -301,7 +303,7 @@ def search(client: Client, params: dict[str, str], out: Path, db: sqlite_utils.D
         raise AuditorError(f"--page-size {page_size}: ClinicalTrials.gov allows 1 to 1000")
     identity = {"mode": "search", "params": dict(sorted(params.items())),
                 "page_size": page_size}
-    with _folder_lock(out):
+    with _folder_lock(out), _db_lock(db, wait):
         cp = _start(out, identity, restart)
         resumed_at = cp["pages"]
         sink = _Sink(out, db)
@@ -358,7 +360,7 @@ def _page(client: Client, url: str, page: int, cp: dict[str, Any]) -> dict[str, 
 
 def archive(path: Path, out: Path, db: sqlite_utils.Database, *, batch_size: int = 100,
             max_pages: int | None = None, restart: bool = False,
-            progress: bool = False) -> BulkResult:
+            progress: bool = False, wait: float = 0.0) -> BulkResult:
     """Import a ClinicalTrials.gov JSON archive member by member. Malformed members are
     counted, named (the first few) and skipped; the checkpoint is the next member's index."""
     try:
@@ -371,7 +373,7 @@ def archive(path: Path, out: Path, db: sqlite_utils.Database, *, batch_size: int
     except (zipfile.BadZipFile, OSError) as e:
         raise AuditorError(f"{path}: not a readable zip archive ({e}); download it again"
                            ) from e
-    with zf, _folder_lock(out):
+    with zf, _folder_lock(out), _db_lock(db, wait):
         members = [i for i in zf.infolist()
                    if not i.is_dir() and i.filename.lower().endswith(".json")]
         identity = {"mode": "archive", "archive": path.name, "size": size,
@@ -414,12 +416,25 @@ def _read(zf: zipfile.ZipFile, batch: list[zipfile.ZipInfo]) -> Iterator[Item]:
             item.study = json.loads(zf.read(info))
         except json.JSONDecodeError as e:
             item.error = f"malformed JSON at line {e.lineno} column {e.colno}: {e.msg}"
+        except RecursionError:
+            item.error = "JSON nested too deeply to read (no real study is)"
         except (zipfile.BadZipFile, zlib.error, UnicodeDecodeError, ValueError, OSError) as e:
             item.error = f"{type(e).__name__}: {e}"
         yield item
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+def _db_lock(db: sqlite_utils.Database, wait: float) -> Any:
+    """The database's writer lock, the one audits take: an audit and an import never write
+    one database at once (the second waits `wait` seconds, then exits 2 naming the holder)."""
+    import contextlib
+
+    from auditor.lock import audit_lock
+
+    file = store.file_of(db)
+    return audit_lock(file, wait=wait, what="bulk import") if file else contextlib.nullcontext()
+
 
 class _folder_lock:
     """One import per output folder at a time (two would interleave one checkpoint)."""
@@ -431,7 +446,7 @@ class _folder_lock:
         from auditor.lock import LockBusy, audit_lock
 
         (self.out / FOLDER).mkdir(parents=True, exist_ok=True)
-        self._cm = audit_lock(checkpoint_path(self.out))
+        self._cm = audit_lock(checkpoint_path(self.out), what="bulk import")
         try:
             self._cm.__enter__()
         except LockBusy:

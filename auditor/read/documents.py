@@ -20,6 +20,7 @@ from defusedxml.ElementTree import ParseError as XMLParseError
 from defusedxml.ElementTree import fromstring as safe_xml_fromstring
 
 from auditor.errors import ParseError
+from auditor.models import Limits
 
 _CHARSET_ALIASES = {"shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932",
                     "x-sjis": "cp932", "windows-31j": "cp932", "euc-jp": "euc_jis_2004"}
@@ -85,6 +86,10 @@ def _check_depth(data: Any, source: str, what: str) -> None:
                      if isinstance(child, (dict, list, Element)))
 
 
+#: Shared by every Document not given its own: a model per document would cost more than it says.
+DEFAULT_LIMITS = Limits()
+
+
 @dataclass
 class Document:
     """One snapshot's body with lazily decoded views; each is computed at most once."""
@@ -94,6 +99,8 @@ class Document:
     url: str = ""
     source: str = "?"
     selectors: dict[str, str] = field(default_factory=dict)
+    #: What reading it may cost (config.toml's [limits]).
+    limits: Limits = field(default_factory=lambda: DEFAULT_LIMITS)
 
     @cached_property
     def text(self) -> str:

@@ -90,10 +90,15 @@ SHAPE_ERRORS = (TypeError, AttributeError, KeyError, IndexError, ValueError, Loo
 def parse(kind: str, doc: Document) -> list[Reading]:
     """The kind's readings of `doc`. A document whose shape the reader did not expect is a
     ParseError naming the source and the place in our code that choked, never a traceback:
-    the audit reports that source as broken and goes on with the rest."""
+    the audit reports that source as broken and goes on with the rest. A document over its
+    kind's size cap or time budget ([limits]) is a LimitError, a ParseError too."""
+    from auditor.sources.limits import check_size, time_budget
+
     reader = module(kind)
+    check_size(kind, len(doc.body), doc.source, doc.limits)
     try:
-        return reader.parse(doc)
+        with time_budget(doc):
+            return reader.parse(doc)
     except ParseError:
         raise
     except SHAPE_ERRORS as e:

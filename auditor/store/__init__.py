@@ -242,6 +242,7 @@ class RunWriter:
         self._fingerprints = dict(db.execute("select id, fingerprint from subjects").fetchall())
         self._stale: dict[str, list[str]] = {"finding_sources": [], "comparisons": [],
                                              "report_notes": [], "links": []}
+        self._replaced: list[tuple[str, str]] = []
 
     BATCH = 5000
 
@@ -257,6 +258,9 @@ class RunWriter:
             for chunk, marks in in_chunks(self._stale[table]):
                 db.execute(f"delete from {table} where {column} in ({marks})", chunk)
             self._stale[table].clear()
+        db.conn.executemany("delete from claims where source = ? and snapshot_sha256 = ?",
+                            self._replaced)
+        self._replaced = []
         for table, pk, mode in (
                 ("subjects", "id", "upsert"), ("snapshots", "sha256", "upsert"),
                 ("sources", "name", "upsert"), ("source_runs", ("run_id", "source"), "replace"),
@@ -326,10 +330,14 @@ class RunWriter:
                 comparisons: list[dict[str, Any]],
                 source_outcomes: dict[str, tuple[str, str | None]],
                 notes: list[tuple[str, str]] | None = None,
-                evidence: list[Snapshot] | None = None) -> None:
+                evidence: list[Snapshot] | None = None,
+                replace_claims: list[tuple[str, str]] | None = None) -> None:
         """Write one audited subject. `snapshots` are the copies read (each source's current
-        one); `evidence`, copies only cited (a broken copy a finding quotes)."""
+        one); `evidence`, copies only cited (a broken copy a finding quotes);
+        `replace_claims`, (source, sha256) pairs parsed afresh, whose claims from an earlier
+        parse (other selectors, another kind) are deleted before these are written."""
         db, now, run = self.db, self.now, self.run
+        self._replaced += replace_claims or []
         self.subjects.append(subject.id)
         self.sources += len(sources)
         self.claims += len(claims)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date, datetime
+from typing import Any
 
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.values import squash
+from auditor.sources.limits import Budget, too_large
 from auditor.sources.mhlw.columns import effective_date, price_columns, price_rows
 
 KIND = "mhlw_excel"
@@ -45,6 +47,32 @@ def parse(doc: Document) -> list[Reading]:
     return readings
 
 
+def _size_from_head(sheet: Any) -> None:
+    """openpyxl's read-only sheet looks for its <dimension> by parsing to the end of
+    <sheetData> when there is none (a whole pass over the sheet before the first row: a
+    sheet without one ran past 400 s). The dimension comes before the data or not at all,
+    so stop at the data's start tag."""
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+    from openpyxl.worksheet.dimensions import SheetDimension
+    from openpyxl.xml.functions import iterparse
+
+    with sheet._get_source() as source:
+        for _event, element in iterparse(source, events=("start",)):
+            if element.tag == DIMENSION_TAG and element.get("ref"):
+                bounds = SheetDimension.from_tree(element).boundaries
+                sheet._min_column, sheet._min_row, sheet._max_column, sheet._max_row = bounds
+                return
+            if element.tag == DATA_TAG:
+                return
+
+
+def _read_only_sheets() -> None:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    if getattr(ReadOnlyWorksheet, "_get_size", None) is not _size_from_head:
+        ReadOnlyWorksheet._get_size = _size_from_head  # type: ignore[method-assign]
+
+
 def _sheets(doc: Document) -> list[tuple[str, list[list[str]]]]:
     """(sheet title, rows of cell texts) per sheet; ParseError says what to do with a bad file."""
     from openpyxl import load_workbook
@@ -52,20 +80,63 @@ def _sheets(doc: Document) -> list[tuple[str, list[list[str]]]]:
     if doc.body.startswith(_OLE2):
         raise ParseError(f"{doc.source}: an old-format .xls or password-protected workbook, not "
                          ".xlsx; open it in Excel and save it as .xlsx without a password")
+    _check_zip(doc)
+    _read_only_sheets()
+    budget = Budget(doc)
     try:
         book = load_workbook(io.BytesIO(doc.body), read_only=True, data_only=True)
+    except ParseError:
+        raise
     except Exception as e:  # openpyxl raises zip, XML, KeyError and its own errors
         raise ParseError(f"{doc.source}: not a readable .xlsx workbook ({e.__class__.__name__}: "
                          f"{e}); re-fetch the attachment or check its link") from e
     try:
-        return [(sheet.title, [[cell_value(v) for v in row]
-                               for row in sheet.iter_rows(values_only=True)])
-                for sheet in book.worksheets]
+        sheets, cells = [], 0
+        for sheet in book.worksheets:
+            rows = []
+            for n, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells += len(row)
+                if cells > doc.limits.xlsx_cells:
+                    raise too_large(doc.source, f"more than {doc.limits.xlsx_cells:,} cells "
+                                    f"(reached at sheet '{sheet.title}' row {n:,})",
+                                    "[limits] xlsx_cells")
+                if n % 256 == 0:
+                    budget.check(f"sheet '{sheet.title}' row {n:,}")
+                rows.append([cell_value(v) for v in row])
+            sheets.append((sheet.title, rows))
+        return sheets
+    except ParseError:
+        raise
     except Exception as e:
         raise ParseError(f"{doc.source}: workbook is damaged ({e.__class__.__name__}: {e}); "
                          "re-fetch the attachment") from e
     finally:
         book.close()
+
+
+def _check_zip(doc: Document) -> None:
+    """Refuse a zip bomb before openpyxl opens it: members that declare, all together, more
+    than [limits] xlsx_unzipped_bytes, or one that inflates more than xlsx_ratio times. The
+    declared sizes bind: zipfile never inflates a member past the size it declares."""
+    limits = doc.limits
+    try:
+        with zipfile.ZipFile(io.BytesIO(doc.body)) as z:
+            members = z.infolist()
+    except (zipfile.BadZipFile, ValueError) as e:
+        raise ParseError(f"{doc.source}: not a readable .xlsx workbook (BadZipFile: {e}); "
+                         "re-fetch the attachment or check its link") from e
+    total = sum(m.file_size for m in members)
+    if total > limits.xlsx_unzipped_bytes:
+        raise too_large(doc.source, f"its {len(members)} zip members unzip to {total:,} bytes, "
+                        f"over the limit of {limits.xlsx_unzipped_bytes:,}",
+                        "[limits] xlsx_unzipped_bytes")
+    for m in members:
+        if m.file_size > 1024 * 1024 and m.file_size > limits.xlsx_ratio * max(
+                m.compress_size, 1):
+            raise too_large(doc.source, f"member {m.filename} inflates "
+                            f"{m.file_size / max(m.compress_size, 1):,.0f} times "
+                            f"({m.compress_size:,} → {m.file_size:,} bytes), over the ratio "
+                            f"of {limits.xlsx_ratio:g} (a zip bomb?)", "[limits] xlsx_ratio")
 
 
 def cell_value(value: object) -> str:

@@ -14,11 +14,13 @@ import io
 import logging
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.values import fold, squash
+from auditor.sources.limits import Budget, too_large
 from auditor.sources.mhlw.columns import (
     EFFECTIVE,
     PageDate,
@@ -26,6 +28,9 @@ from auditor.sources.mhlw.columns import (
     price_columns,
     price_rows,
 )
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 KIND = "mhlw_pdf"
 ROLE = "regulator"
@@ -76,12 +81,17 @@ def _text_pages(doc: Document) -> tuple[list[list[str]], str | None]:
         raise ParseError(f"{doc.source}: not a PDF (no %PDF header); re-fetch the attachment "
                          "or check its link")
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # a damaged file is reported below
+    budget = Budget(doc)
     try:
         reader = PdfReader(io.BytesIO(doc.body))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ParseError(f"{doc.source}: no text layer: the PDF is encrypted with a "
                              "password; get an unprotected copy or the HTML/Excel version")
-        pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
+        _check_work(reader, doc, budget)
+        pages = []
+        for n, page in enumerate(reader.pages, start=1):
+            budget.check(f"page {n}")
+            pages.append((page.extract_text() or "").splitlines())
         title = reader.metadata.title if reader.metadata else None
     except ParseError:
         raise
@@ -95,6 +105,35 @@ def _text_pages(doc: Document) -> tuple[list[list[str]], str | None]:
         raise ParseError(f"{doc.source}: no text layer: {len(pages)} page(s) but no text "
                          "(a scanned image?); use the HTML or Excel version of the notice")
     return pages, squash(str(title)) if title else None
+
+
+def _check_work(reader: PdfReader, doc: Document, budget: Budget) -> None:
+    """Refuse, before extracting any text, a PDF with more pages than [limits] pdf_pages or
+    whose pages' content streams add up to more than pdf_content_bytes: extraction costs
+    time in proportion to the content it interprets, and a small file can make pages share
+    one huge stream. Each stream is decoded once (pypdf caps one stream's inflated size)."""
+    limits = doc.limits
+    count = len(reader.pages)
+    if count > limits.pdf_pages:
+        raise too_large(doc.source, f"{count:,} pages, over the limit of {limits.pdf_pages:,}",
+                        "[limits] pdf_pages")
+    sizes: dict[int, int] = {}
+    total = 0
+    for n, page in enumerate(reader.pages, start=1):
+        budget.check(f"measuring page {n}")
+        contents = page.get("/Contents")
+        refs = contents.get_object() if contents is not None else []
+        for ref in refs if isinstance(refs, list) else [refs]:
+            stream = ref.get_object()
+            key = id(stream)
+            if key not in sizes:
+                sizes[key] = len(stream.get_data()) if hasattr(stream, "get_data") else 0
+            total += sizes[key]
+        if total > limits.pdf_content_bytes:
+            raise too_large(doc.source, f"its pages' content streams add up to more than "
+                            f"{limits.pdf_content_bytes:,} bytes by page {n} of {count:,} "
+                            f"({total:,} bytes; a stream shared by pages counts once a page)",
+                            "[limits] pdf_content_bytes")
 
 
 def _lines(pages: list[list[str]]) -> Iterator[tuple[int, int, str]]:
