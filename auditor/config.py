@@ -98,6 +98,15 @@ class Config(BaseModel):
     subjects: list[Subject] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
     ignore: list[IgnoreRule] = Field(default_factory=list)
+    #: `[company_groups]`: group name → the other names it appears under (subsidiaries,
+    #: former names, joint ventures), added to the default vocabulary the rules ship with.
+    company_groups: dict[str, list[str]] = Field(default_factory=dict)
+
+    def company_group_map(self) -> dict[str, list[str]]:
+        """The rules' default company groups extended by this config's."""
+        from auditor.rules.funding import merge_groups
+
+        return merge_groups(self.company_groups)
 
     def ignored(self, finding: Finding) -> IgnoreRule | None:
         """The first [[ignore]] entry that matches this finding, or None."""

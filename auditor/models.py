@@ -45,6 +45,18 @@ FIELDS: dict[str, str] = {
     "title": "Title of the registration, paper or notice",
     "pipeline": "A company's development programme: region, phase, status",
     "source_health": "Whether a source could be fetched and read as it was before",
+    "dose": "Cell doses: min and max cells, basis (per hemisphere, total, per kg, or not "
+            "stated), arm (low/high dose)",
+    "immunosuppression": "Immunosuppressants named and how long they were given, in months "
+                         "(never read as follow-up)",
+    "imaging_safety": "Graft overgrowth and tumour formation reported seen or not seen, and the "
+                      "imaging (MRI, PET)",
+    "durability": "The longest time an effect is said to have lasted, in months ('for years': "
+                  "no number)",
+    "approval_conditions": "The approval's conditions: time limit in years, post-marketing "
+                           "commitment (number of patients, design)",
+    "reimbursement": "Reimbursement listing: listing date, price, currency, billing notice",
+    "independence": "Sentences that call a trial or its investigators independent",
 }
 
 #: Qualifiers of an enrollment count of people who entered the trial, as opposed to a

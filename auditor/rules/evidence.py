@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auditor.models import ENROLLED_QUALIFIERS, Claim, Finding
+from auditor.rules.trials import trials
 
 #: The four answers of a watch-list item.
 VERDICTS = ("supported", "not supported", "contradicted", "not stated")
@@ -49,6 +50,9 @@ class Profile:
     results_posted: bool | None = None
     approval: list[str] = field(default_factory=list)
     quotes: dict[str, list[str]] = field(default_factory=dict)
+    #: Registered trials with no publication or posted results among the sources: id → design
+    #: tags. Their design is what is planned, not evidence that exists.
+    unreported: dict[str, list[str]] = field(default_factory=dict)
 
     def design_text(self) -> str:
         """'open-label, single-arm, not randomised, not controlled'."""
@@ -76,14 +80,50 @@ class Profile:
                   None: "no registry among the sources"}[self.results_posted],
                  ("approval: " + ", ".join(self.approval)) if self.approval
                  else "no approval stated"]
+        if self.unreported:
+            parts.append("registered without results: " + ", ".join(
+                f"{i} ({', '.join(t)})" if t else i for i, t in self.unreported.items()))
         return "evidence: " + "; ".join(parts)
+
+
+def reported_sources(claims: list[Claim]) -> tuple[set[str], dict[str, list[str]]]:
+    """(sources of the trials whose results are reported, unreported trial id → design tags).
+
+    A subject may have several trials (a completed one that was published, registrations of
+    new ones): the profile describes the evidence that exists, so a trial counts only when a
+    publication reports it or its registry posts results. With no trial linked by a registry
+    id, every source counts (nothing to tell them apart)."""
+    groups, _ = trials(claims)
+    reported: set[str] = set()
+    unreported: dict[str, list[str]] = {}
+    role = {c.source: c.role for c in claims}
+    for g in groups:
+        results = any(c.source in g.sources and c.role == "registry" and c.value is not None
+                      and c.field in ("adverse_events", "serious_adverse_events",
+                                      "sample_size_analysed") for c in claims)
+        if results or any(role.get(s) == "publication" for s in g.sources):
+            reported |= g.sources
+            continue
+        own = sorted(i for c in claims if c.source in g.sources and c.field == "identifiers"
+                     and c.qualifier == "self" and c.value for i in c.value)
+        tags = sorted({t for c in claims if c.source in g.sources and c.field == "design"
+                       and c.value for t in c.value})
+        for ident in own[:1] or sorted(g.ids)[:1]:
+            unreported[ident] = tags
+    if not reported:
+        return {c.source for c in claims}, {}
+    placed = {s for g in groups for s in g.sources}
+    reported |= {c.source for c in claims if c.source not in placed}
+    return reported, unreported
 
 
 def evidence_profile(claims: list[Claim]) -> Profile:
     """The profile from the claims of the registries and publications (approval: regulators,
     else the company, said so)."""
     p = Profile()
-    ev = [c for c in claims if c.role in EVIDENCE_ROLES and c.value is not None]
+    reported, p.unreported = reported_sources(claims)
+    ev = [c for c in claims if c.role in EVIDENCE_ROLES and c.value is not None
+          and c.source in reported]
     tags = {t for c in ev if c.field == "design" for t in c.value}
     for question, (yes, no) in QUESTIONS.items():
         p.design[question] = True if tags & yes else False if tags & no else None
@@ -102,7 +142,7 @@ def evidence_profile(claims: list[Claim]) -> Profile:
     p.phases = sorted({x for c in ev if c.field == "phase" for x in c.value})
     p.registrations = sorted({i for c in ev if c.field == "identifiers" and c.role == "registry"
                               and c.qualifier == "self" for i in c.value})
-    registry = [c for c in claims if c.role == "registry"]
+    registry = [c for c in claims if c.role == "registry" and c.source in reported]
     if registry:
         p.results_posted = any(c.field in ("adverse_events", "serious_adverse_events",
                                            "sample_size_analysed") and c.value is not None
