@@ -154,7 +154,19 @@ class Claim(Reading):
     def value_text(self) -> str:
         if self.field == "phase" and isinstance(self.value, list):
             return "phase " + "/".join(self.value) if self.value else "not applicable"
+        if self.field == "dose" and isinstance(self.value, list):
+            return "; ".join(dose_text(d) for d in self.value if isinstance(d, dict))
         return render_value(self.value, self.unit)
+
+
+def dose_text(dose: dict[str, Any]) -> str:
+    """'2.1–2.6 million cells per hemisphere (low dose)'."""
+    def m(x: float) -> str:
+        return f"{x / 1e6:.3g}"
+    amount = m(dose["min"]) if dose["min"] == dose["max"] else \
+        f"{m(dose['min'])}–{m(dose['max'])}"
+    arm = f" ({dose['arm']} dose)" if dose.get("arm") else ""
+    return f"{amount} million cells {dose.get('basis') or 'basis not stated'}{arm}"
 
 
 def render_value(value: Any, unit: str | None = None) -> str:

@@ -13,10 +13,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from auditor.models import Reading
+from auditor.models import Reading, dose_text
 from auditor.read.values import fold, kanji_to_int, parse_date, parse_duration_months
 
 #: Fields these readers give (the prose reader adds them to every text it reads).
+__all__ = ["dose_text", "fact_readings", "mentions_immunosuppression"]
+
 FACT_FIELDS = ("dose", "immunosuppression", "imaging_safety", "durability",
                "approval_conditions", "approval_date", "reimbursement", "independence")
 
@@ -89,17 +91,6 @@ def read_doses(sentence: str) -> list[dict[str, Any]]:
         else:
             out.append({"min": min(lo, hi), "max": max(lo, hi), "basis": basis, "arm": arm})
     return out
-
-
-def dose_text(dose: dict[str, Any]) -> str:
-    """'2.1–2.6 million cells per hemisphere (low dose)'."""
-    def m(x: float) -> str:
-        return f"{x / 1e6:.3g}"
-    amount = m(dose["min"]) if dose["min"] == dose["max"] else \
-        f"{m(dose['min'])}–{m(dose['max'])}"
-    basis = dose.get("basis") or "basis not stated"
-    arm = f" ({dose['arm']} dose)" if dose.get("arm") else ""
-    return f"{amount} million cells {basis}{arm}"
 
 
 # --- immunosuppression ----------------------------------------------------------------------
