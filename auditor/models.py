@@ -156,6 +156,8 @@ class Claim(Reading):
             return "phase " + "/".join(self.value) if self.value else "not applicable"
         if self.field == "dose" and isinstance(self.value, list):
             return "; ".join(dose_text(d) for d in self.value if isinstance(d, dict))
+        if isinstance(self.value, dict) and self.field in FACT_TEXTS:
+            return FACT_TEXTS[self.field](self.value)
         return render_value(self.value, self.unit)
 
 
@@ -167,6 +169,47 @@ def dose_text(dose: dict[str, Any]) -> str:
         f"{m(dose['min'])}–{m(dose['max'])}"
     arm = f" ({dose['arm']} dose)" if dose.get("arm") else ""
     return f"{amount} million cells {dose.get('basis') or 'basis not stated'}{arm}"
+
+
+def _immunosuppression_text(v: dict[str, Any]) -> str:
+    drugs = ", ".join(v.get("drugs") or []) or "immunosuppression"
+    return f"{drugs} for {v['months']:g} months" if v.get("months") is not None else drugs
+
+
+def _imaging_text(v: dict[str, Any]) -> str:
+    names = {"graft_overgrowth": "graft overgrowth", "tumour": "tumour formation"}
+    parts = [("no " if v[k] is False else "") + name for k, name in names.items()
+             if v.get(k) is not None]
+    return ", ".join(parts) + (f" ({v['modality']})" if v.get("modality") else "")
+
+
+def _conditions_text(v: dict[str, Any]) -> str:
+    parts = [f"time limit {v['time_limit_years']} years"] if v.get("time_limit_years") else []
+    design = " + ".join(v.get("post_marketing_design") or [])
+    if design or v.get("post_marketing_n"):
+        parts.append((design or "post-marketing commitment")
+                     + (f", {v['post_marketing_n']} patients" if v.get("post_marketing_n")
+                        else ""))
+    return "; ".join(parts) or "conditions not stated"
+
+
+def _reimbursement_text(v: dict[str, Any]) -> str:
+    parts = [f"listed {v['listed']}"] if v.get("listed") else []
+    if v.get("price") is not None:
+        parts.append(f"{v.get('currency') or ''} {v['price']:,}".strip())
+    if v.get("billing_notice"):
+        parts.append("billing notice")
+    return ", ".join(parts) or "not stated"
+
+
+def _durability_text(v: dict[str, Any]) -> str:
+    return f"effect said to last {v.get('stated')}"
+
+
+#: How the fact fields' values read in tables ('tacrolimus for 12 months').
+FACT_TEXTS = {"immunosuppression": _immunosuppression_text, "imaging_safety": _imaging_text,
+              "approval_conditions": _conditions_text, "reimbursement": _reimbursement_text,
+              "durability": _durability_text}
 
 
 def render_value(value: Any, unit: str | None = None) -> str:

@@ -16,7 +16,7 @@ def test_the_bundled_config_names_every_amchepry_source():
     config = load_config(ROOT / "config.toml")
     assert [s.id for s in config.subjects] == ["amchepry"]
     assert {s.kind for s in config.sources} == {"jrct", "crossref", "pubmed", "mhlw",
-                                                "mhlw_excel", "pmda", "page"}
+                                                "mhlw_excel", "pmda", "page", "ctgov"}
     assert all(s.subject == "amchepry" for s in config.sources)
     assert config.snapshot_dir == ROOT / "fixtures"
     assert config.database_path == ROOT / "audit.db"

@@ -81,7 +81,8 @@ def test_registry_vs_publication(db: sqlite_utils.Database, field: str, sides: s
     assert row["sides"] == sides
     if registry:
         assert registry in row["registry_values"]
-        assert row["registry_url"].startswith("https://jrct.niph.go.jp/")
+        assert row["registry_url"].startswith(("https://jrct.niph.go.jp/",
+                                               "https://clinicaltrials.gov/api/v2/studies/"))
     else:
         assert row["registry_values"] is None
     if publication:

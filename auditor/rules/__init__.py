@@ -2,7 +2,8 @@
 
 Each rule has a stable name, a default severity and a one-line explanation, and is grouped
 with its family (counts, outcomes, status, design, regulatory, identifiers, language,
-integrity, dosing, funding). config.toml may switch a rule off or change its threshold or severity:
+integrity, dosing, funding, registrations). config.toml may switch a rule off or change its
+threshold or severity:
 
     [rules.outcome_switching]
     threshold = 70
@@ -64,7 +65,7 @@ class Rule:
 
 RULES: dict[str, Rule] = {}
 FAMILIES = ("trials", "counts", "outcomes", "status", "design", "regulatory", "identifiers",
-            "language", "integrity", "dosing", "funding")
+            "language", "integrity", "dosing", "funding", "registrations")
 
 
 def rule(name: str, *, fields: tuple[str, ...], severity: Severity, explanation: str

@@ -15,7 +15,7 @@ TRIAL_RESULT_FIELDS = ["enrollment", "follow_up", "primary_outcomes", "secondary
                        "adverse_events", "serious_adverse_events", "sample_size_analysed",
                        "status", "start_date", "completion_date"]
 #: Fields whose absence is not a gap (no notice, no claim language is the good case).
-ABSENCE_IS_FINE = {"publication_notices", "claim_language", "source_health"}
+ABSENCE_IS_FINE = {"publication_notices", "claim_language", "source_health", "independence"}
 #: Registry kinds (as `registries_for` gives them) → (registry name, identifier prefix, kind).
 REGISTRY_NAMES: dict[tuple[str, ...], tuple[str, str, str]] = {
     ("ctgov",): ("ClinicalTrials.gov", "NCT", "ctgov"),

@@ -14,6 +14,8 @@ A case folder holds `case.toml`:
     [[not_expected]]
     rule = "follow_up_mismatch"                               # a labelled non-finding
     known_gap = "why the tool misses it today"   # optional: the test expects it to fail
+    [company_groups]                             # optional, as in config.toml
+    "Example Pharma" = ["Example Pharma America"]
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from auditor import sources
 from auditor.audit import load_snapshot
+from auditor.config import Config
 from auditor.diff import run_rules
 from auditor.models import Claim, Finding, SourceRef, Subject, stamp
 
@@ -41,6 +44,8 @@ class Case:
     #: Why the tool does not yet pass this case (its labels stay the reviewer's truth): the
     #: test expects it to fail, and fails when it starts to pass, so the note is removed.
     known_gap: str = ""
+    #: `[company_groups]` of the case, as config.toml gives them (added to the default).
+    company_groups: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -55,7 +60,7 @@ def load_case(folder: Path) -> Case:
             for s in data["sources"]]
     return Case(folder, data.get("description", ""), data.get("language", "en"), subject, refs,
                 data.get("expected", []), data.get("not_expected", []),
-                data.get("known_gap", ""))
+                data.get("known_gap", ""), data.get("company_groups", {}))
 
 
 def load_cases(root: Path) -> list[Case]:
@@ -68,7 +73,7 @@ def run_case(case: Case) -> tuple[list[Claim], list[Finding]]:
         snapshot, doc = load_snapshot(case.path, ref)
         claims += stamp(sources.parse(ref.kind, doc), subject=case.subject.id, ref=ref,
                         snapshot=snapshot, role=ref.role or sources.role_of(ref.kind))
-    return claims, run_rules(case.subject, claims)
+    return claims, run_rules(case.subject, claims, Config(company_groups=case.company_groups))
 
 
 def matches(label: dict[str, Any], f: Finding) -> bool:
