@@ -219,3 +219,17 @@ def test_a_different_listing_date_is_a_reimbursement_finding():
               role="company")
     [f] = findings(a, b, rule="reimbursement_mismatch")
     assert "listing date differs: 2026-05-19 (press) vs 2026-05-20 (mhlw)" in f.message
+
+
+@pytest.mark.parametrize("sentence, field", [
+    ("The protocol was approved by the ethics committee on March 6, 2018.", "approval_date"),
+    ("Conditional survival for 5 years was 80% in the registry cohort.", None),
+    ("Under tacrolimus immunosuppression, 24 months after transplantation MRI was done.", None),
+])
+def test_look_alikes_state_nothing(sentence, field):
+    readings = {r.field: r.value for r in read_prose(sentence, "p")}
+    assert "approval_date" not in readings
+    if field is None and "immunosuppression" in readings:
+        assert readings["immunosuppression"]["months"] is None
+    assert "approval_conditions" not in readings or \
+        "time_limit_years" not in readings["approval_conditions"]

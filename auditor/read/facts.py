@@ -109,9 +109,11 @@ _IMMUNO = re.compile(r"immunosuppress\w*|immune[- ]suppress\w*|免疫抑制", re
 _DRUGS = {name: re.compile(rf"(?<![A-Za-z])(?:{rx})", re.IGNORECASE)
           for name, rx in IMMUNOSUPPRESSANTS.items()}
 _DUR_UNIT = r"(?:years?|months?|weeks?|days?|年間?|か月間?|ヶ月間?|カ月間?|週間?)"
-_DURATION = re.compile(rf"(?:\b(?:for|over|during)\s+(?:the (?:first )?)?)?"
-                       rf"(\d+(?:\.\d+)?|one|two|three|six|twelve|[一二三六]|十二)\s*-?\s*"
-                       rf"{_DUR_UNIT}", re.IGNORECASE)
+#: 'for 15 months', 'for 1 year after transplantation', '移植後1年間': a duration given to the
+#: drug by a preposition (English) or by 間 (Japanese), never a bare time point.
+_DURATION = re.compile(r"\b(?:for|over|during)\s+(?:the (?:first )?)?(\d+(?:\.\d+)?|one|two|three|six|"
+                       r"twelve)\s*-?\s*(years?|months?|weeks?|days?)\b|"
+                       r"(\d+|[一二三六]|十二)\s*(年間|か月間|ヶ月間|カ月間|週間)", re.IGNORECASE)
 _WORDS = {"one": "1", "two": "2", "three": "3", "six": "6", "twelve": "12"}
 
 
@@ -129,17 +131,16 @@ def read_immunosuppression(sentence: str) -> dict[str, Any] | None:
     if not anchor:
         return None
     months = None
-    start = min(anchor) - 40
-    for m in _DURATION.finditer(text, max(0, start)):
+    for m in _DURATION.finditer(text, max(0, min(anchor) - 40)):
         if re.search(r"follow|観察|追跡", text[max(0, m.start() - 25):m.start()], re.IGNORECASE):
             continue  # 'follow-up 2 years' is not the drug's
         if m.start() > max(anchor) + 60:
             break
-        amount = _WORDS.get(m.group(1).lower(), m.group(1))
+        raw, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        amount = _WORDS.get(raw.lower(), raw)
         if not amount[0].isdigit():
             number = kanji_to_int(amount)
             amount = str(number) if number is not None else amount
-        unit = m.group(0)[m.group(0).find(m.group(1)) + len(m.group(1)):].strip()
         months = parse_duration_months(f"{amount} {unit}")
         if months is not None:
             break
@@ -245,7 +246,7 @@ POST_MARKETING_DESIGNS = {
                           r"survey)",
     "post-marketing clinical study": r"post[- ]marketing (?:clinical )?(?:study|trial)|"
                                      r"製造販売後臨床試験",
-    "registry": r"\b(?:patient )?registry\b|レジストリ",
+    "registry": r"\b(?:post[- ]marketing|patient|product|all-case) registry\b|レジストリ",
 }
 _POST = re.compile("|".join(POST_MARKETING_DESIGNS.values()), re.IGNORECASE)
 
@@ -256,8 +257,8 @@ def _approval_date(text: str) -> str | None:
     for m in list(_DATE_EN.finditer(text)) + list(_DATE_JA.finditer(text)):
         window = text[max(0, m.start() - 60):m.end() + 40]
         if re.search(r"approv\w*|承認", window, re.IGNORECASE) and not re.search(
-                r"appl(?:y|ied|ication)|申請|submi|filed|収載|listed|price", window,
-                re.IGNORECASE):
+                r"appl(?:y|ied|ication)|申請|submi|filed|収載|listed|price|ethic|review board|"
+                r"\bIRB\b|committee|protocol|consent|倫理|委員会", window, re.IGNORECASE):
             return parse_date(m.group(1).replace(" ", "") if "年" in m.group(1) else m.group(1))
     return None
 
@@ -270,7 +271,7 @@ def read_approval_conditions(sentence: str) -> dict[str, Any] | None:
     conditional = re.search(r"conditional|time[- ]limited|条件及び期限付|条件・期限付|"
                             r"\bcondition\b|\bterm\b|期限", text, re.IGNORECASE)
     post = _POST.search(text)
-    if conditional or post:
+    if (conditional and _APPROVED.search(text)) or post:
         m = _LIMIT.search(text)
         if m:
             raw = (m.group(1) or m.group(2) or "").lower()

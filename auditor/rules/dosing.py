@@ -105,8 +105,9 @@ def immunosuppression_mismatch(ctx: Context) -> list[Finding]:
                                    f"immunosuppressant differs: {', '.join(sorted(drugs_a))} "
                                    f"({a.source}) vs {', '.join(sorted(drugs_b))} ({b.source})",
                                    [side(a), side(b)], aspect="drug"))
-            elif ma is not None and mb is not None and abs(ma - mb) > 0.5:
-                drug = ", ".join(sorted(drugs_a | drugs_b)) or "immunosuppression"
+            elif ma is not None and mb is not None and abs(ma - mb) > 0.5 and \
+                    (drugs_a & drugs_b or not (drugs_a or drugs_b)):  # the same drug's time
+                drug = ", ".join(sorted(drugs_a & drugs_b)) or "immunosuppression"
                 out.append(finding(ctx, "immunosuppression_mismatch", "mismatch",
                                    f"{drug} duration differs: {ma:g} months ({a.source}) vs "
                                    f"{mb:g} months ({b.source})",

@@ -25,7 +25,7 @@ def registry_title_phase(ctx: Context) -> list[Finding]:
                 continue
             m = _TITLE_PHASE.search(str(title.value))
             named = parse_phase(m.group(0)) if m else None
-            if named and set(named) != set(phase.value):
+            if m and named and set(named) != set(phase.value):
                 out.append(finding(
                     ctx, "registry_title_phase", "mismatch",
                     f"{phase.source}'s title says phase {'/'.join(named)} ({m.group(0)!r}) "
