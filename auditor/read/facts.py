@@ -111,8 +111,8 @@ _DRUGS = {name: re.compile(rf"(?<![A-Za-z])(?:{rx})", re.IGNORECASE)
 _DUR_UNIT = r"(?:years?|months?|weeks?|days?|年間?|か月間?|ヶ月間?|カ月間?|週間?)"
 #: 'for 15 months', 'for 1 year after transplantation', '移植後1年間': a duration given to the
 #: drug by a preposition (English) or by 間 (Japanese), never a bare time point.
-_DURATION = re.compile(r"\b(?:for|over|during)\s+(?:the (?:first )?)?(\d+(?:\.\d+)?|one|two|three|six|"
-                       r"twelve)\s*-?\s*(years?|months?|weeks?|days?)\b|"
+_DURATION = re.compile(r"\b(?:for|over|during)\s+(?:the (?:first )?)?(\d+(?:\.\d+)?|one|two|three|"
+                       r"six|twelve)\s*-?\s*(years?|months?|weeks?|days?)\b|"
                        r"(\d+|[一二三六]|十二)\s*(年間|か月間|ヶ月間|カ月間|週間)", re.IGNORECASE)
 _WORDS = {"one": "1", "two": "2", "three": "3", "six": "6", "twelve": "12"}
 
