@@ -233,3 +233,35 @@ def test_look_alikes_state_nothing(sentence, field):
         assert readings["immunosuppression"]["months"] is None
     assert "approval_conditions" not in readings or \
         "time_limit_years" not in readings["approval_conditions"]
+
+
+def test_a_price_list_row_is_the_reimbursement_listing_in_the_html_and_the_excel():
+    from pathlib import Path
+
+    from auditor import sources
+    from auditor.read.documents import Document
+
+    folder = Path(__file__).resolve().parent.parent / "fixtures" / "amchepry"
+    for kind, name, media in (
+            ("mhlw", "mhlw-price-listing-20260519.html", "text/html; charset=Shift_JIS"),
+            ("mhlw_excel", "mhlw-price-listing-20260519.xlsx",
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+        readings = sources.parse(kind, Document((folder / name).read_bytes(), media,
+                                                source=name))
+        [listing] = [r for r in readings if r.field == "reimbursement"]
+        assert listing.value == {"listed": "2026-05-20", "price": 55306737, "currency": "JPY"}
+        assert "アムシェプリ" in listing.quote
+
+
+def test_the_billing_notice_is_read_from_the_notice_title():
+    from pathlib import Path
+
+    from auditor import sources
+    from auditor.read.documents import Document
+
+    name = "mhlw-insurance-notice-20260519.html"
+    path = Path(__file__).resolve().parent.parent / "fixtures" / "amchepry" / name
+    readings = sources.parse("mhlw", Document(path.read_bytes(), "text/html; charset=Shift_JIS",
+                                              source=name))
+    [notice] = [r for r in readings if r.field == "reimbursement"]
+    assert notice.value == {"billing_notice": True} and notice.locator.startswith("title")

@@ -18,7 +18,7 @@ from auditor.read.documents import Document
 from auditor.read.prose import claim_readings, fact_readings_in, sentences
 from auditor.read.tables import cell_text, header_records, label_values, norm_label
 from auditor.read.values import approval_tags, fold
-from auditor.sources.mhlw.columns import PageDate, effective_date, price_rows
+from auditor.sources.mhlw.columns import PageDate, effective_date, price_rows, reimbursement_of
 
 KIND = "mhlw"
 ROLE = "regulator"
@@ -45,10 +45,7 @@ def parse(doc: Document) -> list[Reading]:
         raise ParseError(f"{doc.source}: MHLW page has no text; re-fetch it or check the URL")
     page_date = _page_effective_date(soup)
     readings = _price_tables(soup, page_date)
-    readings += [Reading(field="reimbursement", value={
-        "listed": r.value.get("effective_date"), "price": r.value.get("amount"),
-        "currency": r.value.get("currency")}, qualifier=r.qualifier, quote=r.quote,
-        locator=r.locator) for r in readings if r.field == "price" and isinstance(r.value, dict)]
+    readings += reimbursement_of(readings)
     readings += _notice(soup)
     readings += _claims(soup)
     title = soup.find("title")

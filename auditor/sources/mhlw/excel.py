@@ -17,7 +17,12 @@ from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.values import squash
-from auditor.sources.mhlw.columns import effective_date, price_columns, price_rows
+from auditor.sources.mhlw.columns import (
+    effective_date,
+    price_columns,
+    price_rows,
+    reimbursement_of,
+)
 
 KIND = "mhlw_excel"
 ROLE = "regulator"
@@ -42,7 +47,7 @@ def parse(doc: Document) -> list[Reading]:
     readings: list[Reading] = []
     for title, rows in _sheets(doc):
         readings += _sheet_readings(title, rows)
-    return readings
+    return readings + reimbursement_of(readings)
 
 
 def _sheets(doc: Document) -> list[tuple[str, list[list[str]]]]:
