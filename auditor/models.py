@@ -53,8 +53,8 @@ FIELDS: dict[str, str] = {
                       "imaging (MRI, PET)",
     "durability": "The longest time an effect is said to have lasted, in months ('for years': "
                   "no number)",
-    "approval_conditions": "The approval's conditions: time limit in years, post-marketing "
-                           "commitment (number of patients, design)",
+    "approval_conditions": "The approval's conditions: time limit in years, deadline, "
+                           "post-marketing commitment (number of patients, design)",
     "reimbursement": "Reimbursement listing: listing date, price, currency, billing notice",
     "independence": "Sentences that call a trial or its investigators independent",
 }
@@ -185,6 +185,8 @@ def _imaging_text(v: dict[str, Any]) -> str:
 
 def _conditions_text(v: dict[str, Any]) -> str:
     parts = [f"time limit {v['time_limit_years']} years"] if v.get("time_limit_years") else []
+    if v.get("deadline"):
+        parts.append(f"deadline {v['deadline']}")
     design = " + ".join(v.get("post_marketing_design") or [])
     if design or v.get("post_marketing_n"):
         parts.append((design or "post-marketing commitment")

@@ -12,8 +12,10 @@ from auditor.cli import cli
 PROFILE = ("amchepry evidence: open-label, single-arm, not randomised, not controlled; "
            "phase 1/2; n = 7 treated, 6 analysed; longest follow-up 24 months; registered: "
            "jRCT2090220384; no results in the registry records; approval: conditional, "
-           "post-marketing obligations, time-limited; registered without results: NCT06482268 "
-           "(open-label, single-arm), NCT06753331 (controlled, randomised)")
+           "post-marketing obligations, time-limited, approved 2026-03-06, time limit 7 years "
+           "(to 2033-03-06 if counted from approval), use-results survey of 35 patients; "
+           "registered without results: NCT06482268 (open-label, single-arm), NCT06753331 "
+           "(controlled, randomised)")
 PRESS = "sumitomo-press-release-approval.html"
 ANCHOR = "to gather further evidence. "
 
@@ -101,6 +103,9 @@ def test_watch_list_answers_graft_immune_and_controlled_items_from_the_new_field
                             "(crossref); nothing is reported beyond it")
     assert "crossref: “No tumorigenic growth was observed.”" in graft
     immune = items["Immune and safety management is shown under broader use"]
+    assert "the approval requires further data after marketing — approved 2026-03-06, time " \
+           "limit 7 years (to 2033-03-06 if counted from approval), use-results survey of 35 " \
+           "patients — and no source reports them" in immune
     assert "immunosuppression: tacrolimus for 12 months (sumitomo-press); tacrolimus " \
            "(crossref)" in immune
     assert "sumitomo-press: “Patients received the immunosuppressant tacrolimus for one year " \

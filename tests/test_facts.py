@@ -98,6 +98,10 @@ def test_durability_is_the_time_an_effect_is_said_to_last(sentence, value):
      {"time_limit_years": 7, "post_marketing_design": ["use-results survey"],
       "post_marketing_n": 35}),
     ("Amchepry received conditional and time-limited approval.", None),
+    ("A use-results survey of 35 patients must be completed by March 5, 2033.",
+     {"deadline": "2033-03-05", "post_marketing_design": ["use-results survey"],
+      "post_marketing_n": 35}),
+    ("条件及び期限付承認の期限は2033年3月5日まで。", {"deadline": "2033-03-05"}),
 ])
 def test_approval_conditions_give_the_limit_and_the_commitment(sentence, value):
     assert read_approval_conditions(sentence) == value

@@ -278,6 +278,15 @@ def read_approval_conditions(sentence: str) -> dict[str, Any] | None:
             years = _NUM_WORDS.get(raw) or (int(raw) if raw.isdigit() else kanji_to_int(raw))
             if years and years <= 15:
                 value["time_limit_years"] = years
+    if conditional or post:
+        for m in list(_DATE_EN.finditer(text)) + list(_DATE_JA.finditer(text)):
+            before = text[max(0, m.start() - 30):m.start()]
+            after = text[m.end():m.end() + 8]
+            if re.search(r"\b(?:by|until|no later than|deadline|expires?(?: on)?)\s*(?:on )?$|"
+                         r"期限[はが:：]?\s*$", before, re.IGNORECASE) or after.startswith("まで"):
+                value["deadline"] = parse_date(m.group(1).replace(" ", "") if "年" in m.group(1)
+                                               else m.group(1))
+                break
     if post:
         designs = [name for name, rx in POST_MARKETING_DESIGNS.items()
                    if re.search(rx, text, re.IGNORECASE)]

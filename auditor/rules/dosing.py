@@ -167,13 +167,13 @@ def _by_value(claims: list[Claim], key: str, values: list) -> str:
                        for v in values)
 
 
-_CONDITION_KEYS = {"time_limit_years": "time limit (years)",
+_CONDITION_KEYS = {"time_limit_years": "time limit (years)", "deadline": "deadline",
                    "post_marketing_n": "post-marketing patients"}
 
 
 @rule("approval_conditions_mismatch", fields=("approval_conditions",), severity="medium",
-      explanation="Sources give the approval's time limit or its post-marketing commitment "
-                  "(number of patients) differently.")
+      explanation="Sources give the approval's time limit, its deadline or its post-marketing "
+                  "commitment (number of patients) differently.")
 def approval_conditions_mismatch(ctx: Context) -> list[Finding]:
     claims = one_per_source(ctx.known("approval_conditions"))
     out: list[Finding] = []

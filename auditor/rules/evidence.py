@@ -13,6 +13,7 @@ contradicted or not stated, with the quotes it rests on. Both are stored as repo
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from auditor.models import ENROLLED_QUALIFIERS, Claim, Finding
@@ -50,6 +51,8 @@ class Profile:
     registrations: list[str] = field(default_factory=list)
     results_posted: bool | None = None
     approval: list[str] = field(default_factory=list)
+    #: 'approved 2026-03-06, time limit 7 years (…), use-results survey of 35 patients'.
+    approval_terms: str = ""
     quotes: dict[str, list[str]] = field(default_factory=dict)
     #: Registered trials with no publication or posted results among the sources: id → design
     #: tags. Their design is what is planned, not evidence that exists.
@@ -79,8 +82,9 @@ class Profile:
                  {True: "results posted in a registry",
                   False: "no results in the registry records",
                   None: "no registry among the sources"}[self.results_posted],
-                 ("approval: " + ", ".join(self.approval)) if self.approval
-                 else "no approval stated"]
+                 ("approval: " + ", ".join(self.approval)
+                  + (f", {self.approval_terms}" if self.approval_terms else ""))
+                 if self.approval else "no approval stated"]
         if self.unreported:
             parts.append("registered without results: " + ", ".join(
                 f"{i} ({', '.join(t)})" if t else i for i, t in self.unreported.items()))
@@ -118,6 +122,39 @@ def reported_sources(claims: list[Claim]) -> tuple[set[str], dict[str, list[str]
     return reported, unreported
 
 
+def _prefer_regulator(claims: list[Claim], name: str) -> list[Claim]:
+    stated = [c for c in claims if c.field == name and c.value]
+    return [c for c in stated if c.role == "regulator"] or stated
+
+
+def approval_terms(claims: list[Claim]) -> str:
+    """The approval's date, time limit (and the end it gives if counted from approval),
+    deadline and post-marketing commitment, as the regulator (else any source) states them:
+    'approved 2026-03-06, time limit 7 years (to 2033-03-06 if counted from approval),
+    use-results survey of 35 patients'."""
+    dates = _prefer_regulator(claims, "approval_date")
+    conditions: dict = {}
+    for c in _prefer_regulator(claims, "approval_conditions"):
+        for k, v in c.value.items():
+            conditions.setdefault(k, v)
+    parts = [f"approved {dates[0].value}"] if dates else []
+    years = conditions.get("time_limit_years")
+    if years:
+        end = ""
+        if dates and re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(dates[0].value)):
+            y, m, d = str(dates[0].value).split("-")
+            end = f" (to {int(y) + int(years)}-{m}-{d} if counted from approval)"
+        parts.append(f"time limit {years} years{end}")
+    if conditions.get("deadline"):
+        parts.append(f"deadline {conditions['deadline']}")
+    design = " + ".join(conditions.get("post_marketing_design") or [])
+    if design or conditions.get("post_marketing_n"):
+        parts.append((design or "post-marketing commitment")
+                     + (f" of {conditions['post_marketing_n']} patients"
+                        if conditions.get("post_marketing_n") else ""))
+    return ", ".join(parts)
+
+
 def evidence_profile(claims: list[Claim]) -> Profile:
     """The profile from the claims of the registries and publications (approval: regulators,
     else the company, said so)."""
@@ -153,6 +190,7 @@ def evidence_profile(claims: list[Claim]) -> Profile:
     p.approval = sorted({t for c in approvals for t in c.value})
     p.quotes["approval"] = [_quote(c) for c in sorted(
         approvals, key=lambda c: "post-marketing obligations" not in c.value)][:1]
+    p.approval_terms = approval_terms(claims)
     return p
 
 
@@ -264,8 +302,10 @@ def watch_list(claims: list[Claim], findings: list[Finding], profile: Profile,
         "Immune and safety management is shown under broader use", "not stated",
         (f"Safety is reported for the trial's {n} treated patients only"
          if safety else "No registry or publication reports adverse events")
-        + ("; the approval requires further data after marketing, and no source reports "
-           "them" if obligation else "; no source reports use beyond the trial")
+        + ("; the approval requires further data after marketing"
+           + (f" — {profile.approval_terms} —" if profile.approval_terms else ",")
+           + " and no source reports them" if obligation
+           else "; no source reports use beyond the trial")
         + (f"; immunosuppression: {_immuno_text(immuno)}" if immuno else
            "; no source states the immunosuppression") + ".",
         ([_quote(safety[0])] if safety else []) + [_quote(c) for c in immuno[:2]]
