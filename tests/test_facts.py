@@ -68,6 +68,8 @@ def test_a_tacrolimus_duration_is_never_read_as_follow_up(sentence, follow_up):
 
 @pytest.mark.parametrize("sentence, value", [
     ("MRI showed no graft overgrowth.", {"graft_overgrowth": False, "modality": "MRI"}),
+    ("The paper reports no MRI evidence of graft overgrowth.",
+     {"graft_overgrowth": False, "modality": "MRI"}),
     ("There was no tumour formation on MRI or PET.", {"tumour": False, "modality": "MRI"}),
     ("No tumorigenic growth was observed.", {"tumour": False, "modality": None}),
     ("腫瘍形成は認められなかった。", {"tumour": False, "modality": None}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from auditor import store
 from auditor.config import load_config
 from auditor.diff import judge
 from auditor.models import Claim, Subject
@@ -112,5 +113,11 @@ def test_without_them_the_finding_says_what_the_config_lacks(dossier):
     dossier.config.write_text(text.split("# The two U.S. registrations")[0], encoding="utf-8")
     found = json.loads(dossier.audit("--json").output)["findings"]
     [f] = [f for f in found if f["rule"] == "pipeline_without_registration"]
-    assert "is not among the configured sources" in f["message"]
-    assert "what the dossier lacks, not a fact about the world" in f["message"]
+    assert f["message"] == ("sumitomo-pipeline lists Phase 1/2 in U.S.; a ctgov registration "
+                            "for that programme is not among the configured sources (what the "
+                            "dossier lacks, not a fact about the world)")
+    notes = store.report_notes(store.open_db(dossier.db), "amchepry")
+    assert ("gap", "sumitomo-pipeline lists a U.S. programme (Phase 1/2), but no source cites a "
+            "ClinicalTrials.gov (NCT…) registration, and a ClinicalTrials.gov record is not among "
+            "the configured sources (what the dossier lacks, not a fact about the world).") \
+        in notes

@@ -87,9 +87,9 @@ def gaps_and_questions(claims: list[Claim], findings: list[Finding],
             status = f" ({value['status']})" if isinstance(value, dict) and value.get("status") \
                 else ""
             gaps.append(f"{c.source} lists a {region} programme{status}, but no source "
-                        f"cites a {expected[0]} ({expected[1]}…) registration, and one is not "
-                        "among the configured sources (what the dossier lacks, not a fact "
-                        "about the world).")
+                        f"cites a {expected[0]} ({expected[1]}…) registration, and a {expected[0]} "
+                        "record is not among the configured sources (what the dossier lacks, "
+                        "not a fact about the world).")
             questions.append(f"Where is the {region} study registered, and does its registration "
                              "match the Japanese one?")
     unstated = [f for f in FIELDS if f not in by_field and f not in ABSENCE_IS_FINE]
