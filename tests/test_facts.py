@@ -230,6 +230,7 @@ def test_a_different_listing_date_is_a_reimbursement_finding():
 @pytest.mark.parametrize("sentence, field", [
     ("The protocol was approved by the ethics committee on March 6, 2018.", "approval_date"),
     ("Conditional survival for 5 years was 80% in the registry cohort.", None),
+    ("Patients with this condition were treated with approved drugs for 5 years.", None),
     ("Under tacrolimus immunosuppression, 24 months after transplantation MRI was done.", None),
 ])
 def test_look_alikes_state_nothing(sentence, field):

@@ -16,9 +16,9 @@ from typing import Any
 from auditor.models import Reading, dose_text
 from auditor.read.values import fold, kanji_to_int, parse_date, parse_duration_months
 
-#: Fields these readers give (the prose reader adds them to every text it reads).
-__all__ = ["dose_text", "fact_readings", "mentions_immunosuppression"]
+__all__ = ["FACT_FIELDS", "dose_text", "fact_readings", "mentions_immunosuppression"]
 
+#: Fields these readers give (the prose reader adds them to every text it reads).
 FACT_FIELDS = ("dose", "immunosuppression", "imaging_safety", "durability",
                "approval_conditions", "approval_date", "reimbursement", "independence")
 
@@ -264,12 +264,13 @@ def _approval_date(text: str) -> str | None:
 
 
 def read_approval_conditions(sentence: str) -> dict[str, Any] | None:
-    """{'time_limit_years', 'post_marketing_n', 'post_marketing_design'} a sentence states
-    about an approval's conditions; keys it does not state are left out."""
+    """{'time_limit_years', 'deadline', 'post_marketing_n', 'post_marketing_design'} a sentence
+    states about an approval's conditions; keys it does not state are left out."""
     text = fold(sentence)
     value: dict[str, Any] = {}
     conditional = re.search(r"conditional|time[- ]limited|条件及び期限付|条件・期限付|"
-                            r"\bcondition\b|\bterm\b|期限", text, re.IGNORECASE)
+                            r"conditions? (?:of|for) (?:the )?approval|approval conditions?|"
+                            r"承認条件|期限", text, re.IGNORECASE)
     post = _POST.search(text)
     if (conditional and _APPROVED.search(text)) or post:
         m = _LIMIT.search(text)
