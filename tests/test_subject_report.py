@@ -111,6 +111,9 @@ def test_open_questions_ask_about_each_finding_and_the_gaps(db: sqlite_utils.Dat
     report = build_report(db, "amchepry")
     for f in report.findings:
         assert any(f["message"] in q for q in report.questions)
+    # the registry question names the reported trial's registrations, not the U.S. ones
+    assert any(q.startswith("Will the registry (jrct-en, jrct-ja) record follow up")
+               for q in report.questions), report.questions
     # the U.S. registrations and the approval date are among the sources: no question asks
     assert not any(q.startswith("Where is the U.S. study registered") for q in report.questions)
     assert not any("No source here states an approval date" in q for q in report.questions)

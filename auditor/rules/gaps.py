@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditor.models import ENROLLED_QUALIFIERS, FIELDS, Claim, Finding
+from auditor.rules.evidence import reported_sources
 from auditor.rules.regulatory import registries_for
 from auditor.sources import ROLES
 
@@ -57,8 +58,10 @@ def gaps_and_questions(claims: list[Claim], findings: list[Finding],
         for f in silent:
             others = sorted({c.source for c in by_field[f]})
             gaps.append(f"No registry source reports {label(f)}; only {', '.join(others)} do.")
+        reported, _ = reported_sources(claims)  # the registrations of the reported trial
+        asked = [r for r in registries if r in reported] or registries
         if silent:
-            questions.append(f"Will the registry ({', '.join(registries)}) record "
+            questions.append(f"Will the registry ({', '.join(asked)}) record "
                              f"{', '.join(label(f) for f in silent)}, or do these rest on the "
                              "publication and company texts alone?")
         enrol = by_field.get("enrollment", [])
