@@ -121,3 +121,17 @@ def test_without_them_the_finding_says_what_the_config_lacks(dossier):
             "ClinicalTrials.gov (NCT…) registration, and a ClinicalTrials.gov record is not among "
             "the configured sources (what the dossier lacks, not a fact about the world).") \
         in notes
+
+
+def test_a_company_group_that_is_not_a_list_of_names_is_refused(tmp_path: Path):
+    import pytest
+
+    from auditor.errors import ConfigError
+
+    for body, words in [('"Sumitomo Pharma" = "DSP"', "valid list"),
+                        ('"Sumitomo Pharma" = [""]', "at least 1 character")]:
+        path = tmp_path / "config.toml"
+        path.write_text(f"[company_groups]\n{body}\n", encoding="utf-8")
+        with pytest.raises(ConfigError) as e:
+            load_config(path)
+        assert "company_groups" in str(e.value) and words in str(e.value), str(e.value)
