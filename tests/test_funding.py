@@ -73,6 +73,10 @@ def test_a_company_page_calling_a_company_funded_trial_independent_is_high():
     assert f.severity == "high"
     assert f.message == ("press calls the trial independent, but paper names Sumitomo Pharma "
                          "as conflicts of interest")
+    other = claim("press", "indication", "PD", "company",
+                  quote="SanBio announces that the trial has been completed.")
+    assert rules_found(paper, other, independent, *IDS, rule="independence_claim",
+                       groups={"SanBio": []}) == [], "independent of SanBio may well be true"
 
 
 def test_registry_sponsor_and_paper_funder_of_different_groups_is_a_finding():

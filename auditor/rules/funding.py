@@ -79,7 +79,8 @@ def independence_claim(ctx: Context) -> list[Finding]:
     paying = _paying(ctx)
     out = []
     for c in ctx.known("independence", "company"):
-        for group in sorted(set(paying) & _voice(ctx, c.source) or set(paying)):
+        voice = _voice(ctx, c.source)  # a page speaking for another company may be right
+        for group in sorted(set(paying) & voice if voice else set(paying)):
             evidence = paying[group][0]
             out.append(finding(ctx, "independence_claim", "overclaim",
                                f"{c.source} calls the trial independent, but {evidence.source} "
