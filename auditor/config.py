@@ -8,7 +8,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -135,6 +135,16 @@ class Config(BaseModel):
     ignore: list[IgnoreRule] = Field(default_factory=list)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    #: `[company_groups]`: group name → the other names it appears under (subsidiaries,
+    #: former names, joint ventures), added to the default vocabulary the rules ship with.
+    company_groups: dict[Annotated[str, Field(min_length=1)],
+                         list[Annotated[str, Field(min_length=1)]]] = Field(default_factory=dict)
+
+    def company_group_map(self) -> dict[str, list[str]]:
+        """The rules' default company groups extended by this config's."""
+        from auditor.rules.funding import merge_groups
+
+        return merge_groups(self.company_groups)
 
     def ignored(self, finding: Finding) -> IgnoreRule | None:
         """The first [[ignore]] entry that matches this finding, or None."""

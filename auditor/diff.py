@@ -56,7 +56,8 @@ def judge(subject: Subject, claims: list[Claim], config: Config | None = None, *
                           threshold=settings.threshold if settings else None,
                           severity=cast(Severity, settings.severity)
                           if settings and settings.severity else None,
-                          options={"stale_after_days": config.auditor.stale_after_days}
+                          options={"stale_after_days": config.auditor.stale_after_days,
+                                   "company_groups": config.company_group_map()}
                           if config else {})
             for f in r.check(ctx):
                 findings.setdefault(f.id, f)

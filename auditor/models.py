@@ -48,6 +48,18 @@ FIELDS: dict[str, str] = {
     "title": "Title of the registration, paper or notice",
     "pipeline": "A company's development programme: region, phase, status",
     "source_health": "Whether a source could be fetched and read as it was before",
+    "dose": "Cell doses: min and max cells, basis (per hemisphere, total, per kg, or not "
+            "stated), arm (low/high dose)",
+    "immunosuppression": "Immunosuppressants named and how long they were given, in months "
+                         "(never read as follow-up)",
+    "imaging_safety": "Graft overgrowth and tumour formation reported seen or not seen, and the "
+                      "imaging (MRI, PET)",
+    "durability": "The longest time an effect is said to have lasted, in months ('for years': "
+                  "no number)",
+    "approval_conditions": "The approval's conditions: time limit in years, deadline, "
+                           "post-marketing commitment (number of patients, design)",
+    "reimbursement": "Reimbursement listing: listing date, price, currency, billing notice",
+    "independence": "Sentences that call a trial or its investigators independent",
 }
 
 #: Qualifiers of an enrollment count of people who entered the trial, as opposed to a
@@ -194,7 +206,64 @@ class Claim(Reading):
     def value_text(self) -> str:
         if self.field == "phase" and isinstance(self.value, list):
             return "phase " + "/".join(self.value) if self.value else "not applicable"
+        if self.field == "dose" and isinstance(self.value, list):
+            return "; ".join(dose_text(d) for d in self.value if isinstance(d, dict))
+        if isinstance(self.value, dict) and self.field in FACT_TEXTS:
+            return FACT_TEXTS[self.field](self.value)
         return render_value(self.value, self.unit)
+
+
+def dose_text(dose: dict[str, Any]) -> str:
+    """'2.1–2.6 million cells per hemisphere (low dose)'."""
+    def m(x: float) -> str:
+        return f"{x / 1e6:.3g}"
+    amount = m(dose["min"]) if dose["min"] == dose["max"] else \
+        f"{m(dose['min'])}–{m(dose['max'])}"
+    arm = f" ({dose['arm']} dose)" if dose.get("arm") else ""
+    return f"{amount} million cells {dose.get('basis') or 'basis not stated'}{arm}"
+
+
+def _immunosuppression_text(v: dict[str, Any]) -> str:
+    drugs = ", ".join(v.get("drugs") or []) or "immunosuppression"
+    return f"{drugs} for {v['months']:g} months" if v.get("months") is not None else drugs
+
+
+def _imaging_text(v: dict[str, Any]) -> str:
+    names = {"graft_overgrowth": "graft overgrowth", "tumour": "tumour formation"}
+    parts = [("no " if v[k] is False else "") + name for k, name in names.items()
+             if v.get(k) is not None]
+    return ", ".join(parts) + (f" ({v['modality']})" if v.get("modality") else "")
+
+
+def _conditions_text(v: dict[str, Any]) -> str:
+    parts = [f"time limit {v['time_limit_years']} years"] if v.get("time_limit_years") else []
+    if v.get("deadline"):
+        parts.append(f"deadline {v['deadline']}")
+    design = " + ".join(v.get("post_marketing_design") or [])
+    if design or v.get("post_marketing_n"):
+        parts.append((design or "post-marketing commitment")
+                     + (f", {v['post_marketing_n']} patients" if v.get("post_marketing_n")
+                        else ""))
+    return "; ".join(parts) or "conditions not stated"
+
+
+def _reimbursement_text(v: dict[str, Any]) -> str:
+    parts = [f"listed {v['listed']}"] if v.get("listed") else []
+    if v.get("price") is not None:
+        parts.append(f"{v.get('currency') or ''} {v['price']:,}".strip())
+    if v.get("billing_notice"):
+        parts.append("billing notice")
+    return ", ".join(parts) or "not stated"
+
+
+def _durability_text(v: dict[str, Any]) -> str:
+    return f"effect said to last {v.get('stated')}"
+
+
+#: How the fact fields' values read in tables ('tacrolimus for 12 months').
+FACT_TEXTS = {"immunosuppression": _immunosuppression_text, "imaging_safety": _imaging_text,
+              "approval_conditions": _conditions_text, "reimbursement": _reimbursement_text,
+              "durability": _durability_text}
 
 
 def render_value(value: Any, unit: str | None = None) -> str:

@@ -12,7 +12,7 @@ from auditor import store
 SOURCES = ["jrct-ja", "jrct-en", "crossref", "pubmed", "mhlw-price", "mhlw-price-xlsx",
            "mhlw-notice",
            "pmda-approval", "sumitomo-pipeline", "sumitomo-press",
-           "umin-ja"]
+           "umin-ja", "ctgov-NCT06482268", "ctgov-NCT06753331"]
 
 
 def claims(db_path, field, source=None):
@@ -40,8 +40,18 @@ def test_default_audit_reads_every_source_and_matches_the_briefing(dossier):
                      "effective_date": "2026-05-20"}
     for tags in claims(dossier.db, "approval", "pmda-approval"):
         assert {"conditional", "time-limited"} <= set(tags)
+    [conditions] = claims(dossier.db, "approval_conditions", "pmda-approval")
+    assert conditions == {"time_limit_years": 7, "post_marketing_n": 35,
+                          "post_marketing_design": ["use-results survey"]}
+    assert set(claims(dossier.db, "approval_date")) == {"2026-03-06"}
+    [dose] = claims(dossier.db, "dose", "pubmed")
+    assert dose == [{"min": 2.1e6, "max": 2.6e6, "basis": "per hemisphere", "arm": "low"}]
+    [tacrolimus] = claims(dossier.db, "immunosuppression", "sumitomo-press")
+    assert tacrolimus == {"drugs": ["tacrolimus"], "months": 12.0}
     verdicts = {r["field"]: r["verdict"] for r in db["comparisons"].rows}
-    assert verdicts["enrollment"] == verdicts["follow_up"] == "consistent"
+    assert verdicts["follow_up"] == verdicts["dose"] == "consistent"
+    # the U.S. trial's planned 7 is another trial's: not compared with the Kyoto trial's
+    assert verdicts["enrollment"] == "partly compared"
 
 
 def test_every_finding_has_quotes_or_a_named_absence(dossier):

@@ -16,7 +16,8 @@ def test_the_bundled_config_names_every_amchepry_source():
     config = load_config(ROOT / "config.toml")
     assert [s.id for s in config.subjects] == ["amchepry"]
     assert {s.kind for s in config.sources} == {"jrct", "crossref", "pubmed", "mhlw",
-                                                "mhlw_excel", "pmda", "page", "umin"}
+                                                "mhlw_excel", "pmda", "page", "umin",
+                                                "ctgov"}
     assert all(s.subject == "amchepry" for s in config.sources)
     assert config.snapshot_dir == ROOT / "auditor" / "demo"
     assert config.database_path == ROOT / "audit.db"

@@ -13,7 +13,10 @@ PROFILE = ("amchepry evidence: open-label, single-arm, not randomised, not contr
            "phase 1/2; n = 7 treated, 6 analysed; longest follow-up 24 months; registered: "
            "UMIN000033564, jRCT2090220384; no results in the registry records; approval: "
            "conditional, "
-           "post-marketing obligations, time-limited")
+           "post-marketing obligations, time-limited, approved 2026-03-06, time limit 7 years "
+           "(to 2033-03-06 if counted from approval), use-results survey of 35 patients; "
+           "registered without results: NCT06482268 (open-label, single-arm), NCT06753331 "
+           "(controlled, randomised)")
 PRESS = "sumitomo-press-release-approval.html"
 ANCHOR = "to gather further evidence. "
 
@@ -89,3 +92,36 @@ def test_a_paper_claiming_a_randomised_control_contradicts_the_registry(dossier)
     items = watch(dossier)
     assert items["Controlled efficacy data exist"].startswith("CONTRADICTED.")
     assert items["Registries and publications agree"].startswith("CONTRADICTED.")
+
+
+def test_watch_list_answers_graft_immune_and_controlled_items_from_the_new_fields(dossier):
+    dossier.audit()
+    items = watch(dossier)
+    assert "A controlled trial is registered (NCT06753331), but no results of it are among " \
+           "the sources." in items["Controlled efficacy data exist"]
+    graft = items["Graft behaviour is known over longer follow-up"]
+    assert graft.startswith("NOT STATED. Within the trial no tumour formation was seen "
+                            "(crossref); nothing is reported beyond it")
+    assert "crossref: “No tumorigenic growth was observed.”" in graft
+    immune = items["Immune and safety management is shown under broader use"]
+    assert "the approval requires further data after marketing — approved 2026-03-06, time " \
+           "limit 7 years (to 2033-03-06 if counted from approval), use-results survey of 35 " \
+           "patients — and no source reports them" in immune
+    assert "immunosuppression: tacrolimus for 12 months (sumitomo-press); tacrolimus " \
+           "(crossref)" in immune
+    assert "sumitomo-press: “Patients received the immunosuppressant tacrolimus for one year " \
+           "after transplantation.”" in immune
+
+
+def test_an_effect_said_to_last_beyond_the_follow_up_is_not_supported(dossier):
+    planted = "The improvement persisted for 5 years."
+    dossier.edit(PRESS, ANCHOR, f"{ANCHOR}{planted} ")
+    dossier.audit()
+    items = watch(dossier)
+    assert items["Motor effects are durable"].startswith(
+        "NOT SUPPORTED. sumitomo-press claims durability, but the longest follow-up any "
+        "registry or publication reports is 24 months.")
+    found = store.findings(store.open_db(dossier.db), status="open")
+    [f] = [f for f in found if f["rule"] == "durability_beyond_follow_up"]
+    assert f["message"] == ("sumitomo-press says the effect lasted 5 years, but the longest "
+                            "follow-up reported is 24 months (crossref)")

@@ -27,7 +27,7 @@ def test_an_audit_with_fetch_through_the_library_alone(dossier, fault_server):
     s.add("/eutils/efetch.fcgi", b"", fault="500")
     base = s.url("")
     text = "\n".join(line for line in dossier.config.read_text().splitlines()
-                     if not line.startswith("url = "))
+                     if not line.startswith(("url = ", 'identifier = "NCT')))
     dossier.config.write_text(text.replace(
         "[fetch]\n", f"[fetch]\nretries = 1\nbackoff = 0.01\nbases = {{ crossref = \"{base}\", "
                      f"eutils = \"{base}/eutils\" }}\n"))

@@ -16,7 +16,11 @@ INPUTS = ROOT / "tests" / "inputs" / "pmda"
 
 
 def read(path: Path) -> dict[tuple[str, str | None], object]:
-    doc = Document(path.read_bytes(), "text/html", source=path.name)
+    return read_text(path.read_text(encoding="utf-8"), path.name)
+
+
+def read_text(html: str, name: str = "page.html") -> dict[tuple[str, str | None], object]:
+    doc = Document(html.encode("utf-8"), "text/html", source=name)
     return {(r.field, r.qualifier): r for r in pmda.parse(doc)}
 
 
@@ -36,11 +40,26 @@ def test_amchepry_approval_page(field, value, locator):
 
 def test_approval_quote_names_both_the_type_and_the_conditions():
     quote = read(FIXTURE)[("approval", None)].quote
-    assert quote == "条件及び期限付承認 … 製造販売後に臨床試験を実施し、その結果を報告すること。"
+    assert quote == ("条件及び期限付承認 … 製造販売後に臨床試験を実施し、その結果を報告すること。"
+                     "使用成績調査（目標症例数35例）を実施し、承認後7年以内に有効性及び安全性の"
+                     "データを収集して報告すること。")
+
+
+def test_the_approval_date_row_and_the_conditions_commitment_are_read():
+    readings = read(FIXTURE)
+    assert readings[("approval_date", None)].value == "2026-03-06"
+    assert readings[("approval_date", None)].locator == "table row '承認日'"
+    conditions = readings[("approval_conditions", None)]
+    assert conditions.value == {"time_limit_years": 7, "post_marketing_n": 35,
+                                "post_marketing_design": ["use-results survey"]}
+    assert conditions.locator == "table row '承認条件', sentence 2"
 
 
 def test_no_approval_date_when_the_page_has_none():
-    assert ("approval_date", None) not in read(FIXTURE)
+    page = FIXTURE.read_text(encoding="utf-8")
+    page = page.replace('<tr><th scope="row">承認日</th><td>2026年3月6日</td></tr>', "")
+    assert "承認日</th>" not in page
+    assert ("approval_date", None) not in read_text(page)
 
 
 @pytest.mark.parametrize("product, approval, date", [

@@ -56,7 +56,10 @@ def test_markdown_opens_with_the_subject_and_its_sources(markdown: str) -> None:
 
 
 @pytest.mark.parametrize("cell", [
-    '[7 participants (planned)](https://jrct.niph.go.jp/en-latest-detail/jRCT2090220384 "7")',
+    '[7 participants (planned)](https://clinicaltrials.gov/api/v2/studies/NCT06482268 '
+    '"\\"count\\": 7, \\"type\\": \\"ESTIMATED\\"")',
+    "[tacrolimus for 12 months](",
+    "[2.1–2.6 million cells per hemisphere (low dose)](",
     "[73 events](",
     "[amount: 55,306,737, currency: JPY, pack: 18 vials, effective\\_date: 2026-05-20](",
 ])
@@ -97,9 +100,7 @@ def test_findings_show_every_quote_and_locator(db: sqlite_utils.Database, markdo
     "Price comes only from the regulator: mhlw-price, mhlw-price-xlsx; no other kind of source "
     "states it.",
     "Conflicts of interest rests on one source only: pubmed (publication).",
-    "sumitomo-pipeline lists a U.S. programme (Phase 1/2), but no source cites a "
-    "ClinicalTrials.gov (NCT…) registration",
-    "approval date",
+    "Reimbursement comes only from the regulator: mhlw-notice, mhlw-price",
 ])
 def test_what_the_sources_do_not_support(db: sqlite_utils.Database, gap: str) -> None:
     report = build_report(db, "amchepry")
@@ -110,8 +111,19 @@ def test_open_questions_ask_about_each_finding_and_the_gaps(db: sqlite_utils.Dat
     report = build_report(db, "amchepry")
     for f in report.findings:
         assert any(f["message"] in q for q in report.questions)
-    assert any(q.startswith("Where is the U.S. study registered") for q in report.questions)
-    assert any("approval date" in q for q in report.questions)
+    # the registry question names the reported trial's registrations, not the U.S. ones
+    assert any(q.startswith("Will the registry (jrct-en, jrct-ja, umin-ja) record follow up")
+               for q in report.questions), report.questions
+    # the U.S. registrations and the approval date are among the sources: no question asks
+    assert not any(q.startswith("Where is the U.S. study registered") for q in report.questions)
+    assert not any("No source here states an approval date" in q for q in report.questions)
+
+
+def test_the_approval_date_and_the_us_registration_are_no_longer_gaps(
+        db: sqlite_utils.Database) -> None:
+    gaps = build_report(db, "amchepry").gaps
+    assert not any("approval date" in g for g in gaps), gaps
+    assert not any("ClinicalTrials.gov (NCT…) registration" in g for g in gaps), gaps
 
 
 def test_html_is_a_standalone_page_with_working_note_links(db: sqlite_utils.Database) -> None:
@@ -124,7 +136,8 @@ def test_html_is_a_standalone_page_with_working_note_links(db: sqlite_utils.Data
     assert targets == ids
     enrollment = soup.find("th", string="enrollment").parent
     link = enrollment.find("a", string="7 participants (planned)")
-    assert link["href"].startswith("https://jrct.niph.go.jp/") and link["title"] == "7"
+    assert link["href"] == "https://clinicaltrials.gov/api/v2/studies/NCT06482268"
+    assert link["title"] == '"count": 7, "type": "ESTIMATED"'
     assert "No registry source reports adverse events" in soup.select_one("ul.gaps").text
 
 

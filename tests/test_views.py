@@ -81,9 +81,10 @@ def test_registry_vs_publication(db: sqlite_utils.Database, field: str, sides: s
     assert row["sides"] == sides
     if registry:
         assert registry in row["registry_values"]
-        # the first registry record's address: the dossier's UMIN-CTR or jRCT page
+        # the first registry record's address: the dossier's UMIN-CTR, jRCT or ctgov record
         assert row["registry_url"].startswith(("https://jrct.niph.go.jp/",
-                                               "https://center6.umin.ac.jp/"))
+                                               "https://center6.umin.ac.jp/",
+                                               "https://clinicaltrials.gov/api/v2/studies/"))
     else:
         assert row["registry_values"] is None
     if publication:

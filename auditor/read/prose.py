@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from text_to_num import alpha2digit
 
 from auditor.models import Reading
+from auditor.read.facts import fact_readings, mentions_immunosuppression
 from auditor.read.values import (
     design_tags,
     find_ids,
@@ -741,6 +742,9 @@ def _follow_up(s: _Sentence) -> tuple[float, str | None, int] | None:
         for m in _compiled((pattern,))[0].finditer(text):
             if _NOT_FOLLOW_UP.search(text[:m.start()]) or _TREATMENT_TAIL.match(text[m.end():]):
                 continue
+            if not re.search(r"follow|observ|monitor", m.group(0), re.IGNORECASE) and \
+                    mentions_immunosuppression(text[max(0, m.start() - 60):m.end()]):
+                continue  # 'tacrolimus for 15 months' is the drug's duration, not follow-up
             if qualifier == "group" and _TREATMENT_BEFORE.search(text[:m.start()][-50:]):
                 continue  # 'received the drug for a median of 6 months' is exposure
             duration = m.group(m.lastindex or 0)
@@ -1211,6 +1215,13 @@ def claim_readings(texts: Iterable[tuple[str, str]]) -> list[Reading]:
     return out
 
 
+def fact_readings_in(texts: Iterable[tuple[str, str]]) -> list[Reading]:
+    """The fact fields (dose, immunosuppression, approval conditions …) of (text, locator)
+    pairs, sentence by sentence: for sources whose prose is not otherwise read (notices)."""
+    return fact_readings((sentence, f"{where}, sentence {i}") for text, where in texts
+                         for i, sentence in enumerate(sentences(text), start=1))
+
+
 # --- a whole text ---------------------------------------------------------------------------
 
 _EVERYWHERE = {"identifiers", "claim_language", "funding"}
@@ -1412,6 +1423,7 @@ def read_parts(parts: Sequence[Part], *, title: Part | None = None,
     if funders:
         readings.append(Reading(field="funding", value=funders, quote=" … ".join(funder_quotes),
                                 locator="; ".join(dict.fromkeys(funder_locators))))
+    readings += fact_readings((s.text, s.locator) for s in sents)
     if ids:
         readings.append(Reading(field="identifiers", value=ids, qualifier="cited",
                                 quote=" … ".join(dict.fromkeys(id_quotes)),

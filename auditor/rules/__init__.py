@@ -2,7 +2,8 @@
 
 Each rule has a stable name, a default severity and a one-line explanation, and is grouped
 with its family (counts, outcomes, amendments, status, design, regulatory, identifiers,
-language, integrity). config.toml may switch a rule off or change its threshold or severity:
+language, integrity, dosing, funding, registrations). config.toml may switch a rule off or
+change its threshold or severity:
 
     [rules.outcome_switching]
     threshold = 70
@@ -77,7 +78,7 @@ class Rule:
 
 RULES: dict[str, Rule] = {}
 FAMILIES = ("trials", "counts", "outcomes", "amendments", "status", "design", "regulatory",
-            "identifiers", "language", "integrity")
+            "identifiers", "language", "integrity", "dosing", "funding", "registrations")
 
 
 def rule(name: str, *, fields: tuple[str, ...], severity: Severity, explanation: str

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditor.models import ENROLLED_QUALIFIERS, FIELDS, Claim, Finding
+from auditor.rules.evidence import reported_sources
 from auditor.rules.regulatory import registries_for
 from auditor.sources import ROLES
 
@@ -15,7 +16,7 @@ TRIAL_RESULT_FIELDS = ["enrollment", "follow_up", "primary_outcomes", "secondary
                        "adverse_events", "serious_adverse_events", "sample_size_analysed",
                        "status", "start_date", "completion_date"]
 #: Fields whose absence is not a gap (no notice, no claim language is the good case).
-ABSENCE_IS_FINE = {"publication_notices", "claim_language", "source_health"}
+ABSENCE_IS_FINE = {"publication_notices", "claim_language", "source_health", "independence"}
 #: Registry kinds (as `registries_for` gives them) → (registry name, identifier prefix, kind).
 REGISTRY_NAMES: dict[tuple[str, ...], tuple[str, str, str]] = {
     ("ctgov",): ("ClinicalTrials.gov", "NCT", "ctgov"),
@@ -57,8 +58,10 @@ def gaps_and_questions(claims: list[Claim], findings: list[Finding],
         for f in silent:
             others = sorted({c.source for c in by_field[f]})
             gaps.append(f"No registry source reports {label(f)}; only {', '.join(others)} do.")
+        reported, _ = reported_sources(claims)  # the registrations of the reported trial
+        asked = [r for r in registries if r in reported] or registries
         if silent:
-            questions.append(f"Will the registry ({', '.join(registries)}) record "
+            questions.append(f"Will the registry ({', '.join(asked)}) record "
                              f"{', '.join(label(f) for f in silent)}, or do these rest on the "
                              "publication and company texts alone?")
         enrol = by_field.get("enrollment", [])
@@ -87,8 +90,9 @@ def gaps_and_questions(claims: list[Claim], findings: list[Finding],
             status = f" ({value['status']})" if isinstance(value, dict) and value.get("status") \
                 else ""
             gaps.append(f"{c.source} lists a {region} programme{status}, but no source "
-                        f"cites a {expected[0]} ({expected[1]}…) registration and none is among "
-                        "the configured sources.")
+                        f"cites a {expected[0]} ({expected[1]}…) registration, and a {expected[0]} "
+                        "record is not among the configured sources (what the dossier lacks, "
+                        "not a fact about the world).")
             questions.append(f"Where is the {region} study registered, and does its registration "
                              "match the Japanese one?")
     unstated = [f for f in FIELDS if f not in by_field and f not in ABSENCE_IS_FINE]

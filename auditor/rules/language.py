@@ -7,6 +7,7 @@ import re
 from auditor.models import Finding
 from auditor.read.prose import access_as_validation
 from auditor.rules import Context, finding, rule, side
+from auditor.rules.evidence import reported_sources
 
 ALWAYS_OVERCLAIM = re.compile(r"cure|curative|根治|完治|治癒", re.IGNORECASE)
 
@@ -14,12 +15,17 @@ ALWAYS_OVERCLAIM = re.compile(r"cure|curative|根治|完治|治癒", re.IGNORECA
 def evidence_level(ctx: Context) -> tuple[str, bool]:
     """A plain description of the best evidence in the dossier ('open-label, single-arm
     phase 1/2, n = 7, 24 months'), built from the claims of registries and publications (never
-    the company's), and whether it is confirmatory (phase 3 or later and randomised)."""
-    phases = sorted({p for c in ctx.known("phase") if c.role != "company" for p in c.value})
-    tags = sorted({t for c in ctx.known("design") if c.role != "company" for t in c.value})
-    ns = sorted({c.value for c in ctx.known("enrollment") if c.role != "company"})
-    follow = [c.value for c in ctx.known("follow_up") if c.role != "company"
-              and isinstance(c.value, (int, float))]
+    the company's), and whether it is confirmatory (phase 3 or later and randomised). Only
+    trials with reported results count: a registered trial without them is a plan."""
+    reported, _ = reported_sources(ctx.claims)
+
+    def evidence(name: str) -> list:
+        return [c for c in ctx.known(name) if c.role != "company" and c.source in reported]
+
+    phases = sorted({p for c in evidence("phase") for p in c.value})
+    tags = sorted({t for c in evidence("design") for t in c.value})
+    ns = sorted({c.value for c in evidence("enrollment")})
+    follow = [c.value for c in evidence("follow_up") if isinstance(c.value, (int, float))]
     confirmatory = bool(phases) and max(phases) >= "3" and "randomised" in tags
     design = ", ".join(t for t in tags if t in ("open-label", "single-arm", "blinded",
                                                  "randomised", "non-randomised", "controlled"))

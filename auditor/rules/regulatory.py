@@ -122,9 +122,9 @@ def pipeline_without_registration(ctx: Context) -> list[Finding]:
         if phase and wanted and not registry_kinds & set(wanted):
             out.append(finding(
                 ctx, "pipeline_without_registration", "missing",
-                f"{c.source} lists {phase} in {row.get('region')}, but no "
-                f"{' or '.join(wanted)} registration for that programme is among the configured "
-                "sources (what the dossier lacks, not a fact about the world)",
+                f"{c.source} lists {phase} in {row.get('region')}; a "
+                f"{' or '.join(wanted)} registration for that programme is not among the "
+                "configured sources (what the dossier lacks, not a fact about the world)",
                 [side(c), absence(", ".join(wanted), "registry",
                                   f"{row.get('region')} registration")],
                 region=row.get("region")))
@@ -150,6 +150,12 @@ def indication_mismatch(ctx: Context) -> list[Finding]:
 ENDED = {"TERMINATED", "WITHDRAWN", "SUSPENDED"}
 
 
+def _own_id(ctx: Context, source: str) -> str:
+    """The registry id a record gives for itself ('NCT06482268'), or ''."""
+    return next((str(c.value[0]) for c in ctx.known("identifiers") if c.source == source
+                 and c.qualifier == "self" and c.value), "")
+
+
 @rule("pipeline_vs_registry", fields=("pipeline",), severity="medium",
       explanation="A company's pipeline gives a phase, or an active programme, that the registry "
                   "entry for the same region contradicts.")
@@ -163,13 +169,19 @@ def pipeline_vs_registry(ctx: Context) -> list[Finding]:
             continue
         registered = [p for p in one_per_source(ctx.known("phase", "registry"))
                       if p.source_kind in wanted and p.value]
-        for reg in registered:
-            if set(reg.value) != set(phase):
-                out.append(finding(
-                    ctx, "pipeline_vs_registry", "mismatch",
-                    f"{c.source} lists phase {'/'.join(phase)} in {row.get('region')}; "
-                    f"{reg.source} registers phase {'/'.join(reg.value)}",
-                    [side(c), side(reg)], region=row.get("region"), aspect="phase"))
+        differing = [reg for reg in registered if set(reg.value) != set(phase)]
+        if differing and len(differing) == len(registered):  # one matching record explains it
+            said = sorted({"/".join(reg.value) for reg in differing})
+            records = ", ".join(f"{reg.source} ({_own_id(ctx, reg.source)})"
+                                if _own_id(ctx, reg.source) else reg.source
+                                for reg in differing)
+            out.append(finding(
+                ctx, "pipeline_vs_registry", "mismatch",
+                f"{c.source} says phase {'/'.join(phase)} in {row.get('region')} where the "
+                f"{'registry says' if len(differing) == 1 else 'registrations say'} phase "
+                f"{' or '.join(said)}: {records}",
+                [side(c)] + [side(reg) for reg in differing], region=row.get("region"),
+                aspect="phase"))
         for status in one_per_source(ctx.known("status", "registry")):
             if status.source_kind in wanted and status.value in ENDED:
                 out.append(finding(

@@ -15,7 +15,7 @@ from bs4 import Tag
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
-from auditor.read.prose import claim_readings
+from auditor.read.prose import claim_readings, fact_readings_in
 from auditor.read.tables import cell_text, header_records, label_values, norm_label, split_names
 from auditor.read.values import approval_tags, fold, parse_date
 
@@ -84,6 +84,12 @@ def parse(doc: Document) -> list[Reading]:
     paragraphs = [p for p in soup.find_all(["p", "li"]) if p.find_parent("table") is None]
     readings += claim_readings((cell_text(p), f"{p.name}[{i}]")
                                for i, p in enumerate(paragraphs, start=1))
+    stated = {r.field for r in readings}  # a labelled row outranks a sentence
+    readings += [r for r in fact_readings_in(
+        [(f"{label}: {cell_text(cell)}", f"table row '{label}'")
+         for label, cell, _ in label_values(soup)]
+        + [(cell_text(p), f"{p.name}[{i}]") for i, p in enumerate(paragraphs, start=1)])
+        if r.field not in stated]
     return readings
 
 

@@ -15,6 +15,8 @@ A case folder holds `case.toml`:
     [[not_expected]]
     rule = "follow_up_mismatch"                               # a labelled non-finding
     known_gap = "why the tool misses it today"   # optional: the test expects it to fail
+    [company_groups]                             # optional, as in config.toml
+    "Example Pharma" = ["Example Pharma America"]
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 from auditor import sources
 from auditor.acquire.history import load_history
 from auditor.audit import load_snapshot
+from auditor.config import Config
 from auditor.diff import run_rules
 from auditor.models import Claim, Finding, RegistryVersion, SourceRef, Subject, stamp
 
@@ -45,6 +48,8 @@ class Case:
     known_gap: str = ""
     #: source name → the folder of its change history (ClinicalTrials.gov versions).
     histories: dict[str, str] = field(default_factory=dict)
+    #: `[company_groups]` of the case, as config.toml gives them (added to the default).
+    company_groups: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -60,7 +65,8 @@ def load_case(folder: Path) -> Case:
     return Case(folder, data.get("description", ""), data.get("language", "en"), subject, refs,
                 data.get("expected", []), data.get("not_expected", []),
                 data.get("known_gap", ""),
-                {s["name"]: s["history"] for s in data["sources"] if s.get("history")})
+                {s["name"]: s["history"] for s in data["sources"] if s.get("history")},
+                data.get("company_groups", {}))
 
 
 def load_cases(root: Path) -> list[Case]:
@@ -81,7 +87,8 @@ def run_case(case: Case) -> tuple[list[Claim], list[Finding]]:
                                           subject=case.subject.id)
             assert found and not missing, f"{case.name}: history {folder}: {missing}"
             versions += found
-    return claims, run_rules(case.subject, claims, versions=versions)
+    return claims, run_rules(case.subject, claims, Config(company_groups=case.company_groups),
+                             versions=versions)
 
 
 def matches(label: dict[str, Any], f: Finding) -> bool:

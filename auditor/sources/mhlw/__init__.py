@@ -15,10 +15,10 @@ from bs4 import BeautifulSoup, Tag
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
-from auditor.read.prose import claim_readings, sentences
+from auditor.read.prose import claim_readings, fact_readings_in, sentences
 from auditor.read.tables import cell_text, header_records, label_values, norm_label
 from auditor.read.values import approval_tags, fold
-from auditor.sources.mhlw.columns import PageDate, effective_date, price_rows
+from auditor.sources.mhlw.columns import PageDate, effective_date, price_rows, reimbursement_of
 
 KIND = "mhlw"
 ROLE = "regulator"
@@ -45,6 +45,7 @@ def parse(doc: Document) -> list[Reading]:
         raise ParseError(f"{doc.source}: MHLW page has no text; re-fetch it or check the URL")
     page_date = _page_effective_date(soup)
     readings = _price_tables(soup, page_date)
+    readings += reimbursement_of(readings)
     readings += _notice(soup)
     readings += _claims(soup)
     title = soup.find("title")
@@ -127,7 +128,9 @@ def _claims(soup: BeautifulSoup) -> list[Reading]:
     for p in _paragraphs(soup):
         counts[p.name] = counts.get(p.name, 0) + 1
         texts.append((cell_text(p), f"{p.name}[{counts[p.name]}]"))
-    return claim_readings(texts)
+    title = soup.find("title")
+    facts = fact_readings_in(([(cell_text(title), "title")] if title is not None else []) + texts)
+    return claim_readings(texts) + facts
 
 
 def _paragraphs(soup: BeautifulSoup) -> list[Tag]:

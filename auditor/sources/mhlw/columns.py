@@ -125,3 +125,12 @@ def _price_value(texts: list[str], cols: Columns, yen_header: bool,
     return {"amount": money[0], "currency": money[1],
             "pack": parse_pack(pack_text) or (fold(pack_text) or None),
             "effective_date": effective}
+
+
+def reimbursement_of(readings: list[Reading]) -> list[Reading]:
+    """A price row of MHLW's price list is also the product's reimbursement listing: its
+    listing (effective) date and price, quoted from the same row."""
+    return [Reading(field="reimbursement", value={
+        "listed": r.value.get("effective_date"), "price": r.value.get("amount"),
+        "currency": r.value.get("currency")}, qualifier=r.qualifier, quote=r.quote,
+        locator=r.locator) for r in readings if r.field == "price" and isinstance(r.value, dict)]

@@ -19,7 +19,12 @@ from auditor.models import Reading
 from auditor.read.documents import Document
 from auditor.read.values import squash
 from auditor.sources.limits import Budget, too_large
-from auditor.sources.mhlw.columns import effective_date, price_columns, price_rows
+from auditor.sources.mhlw.columns import (
+    effective_date,
+    price_columns,
+    price_rows,
+    reimbursement_of,
+)
 
 KIND = "mhlw_excel"
 ROLE = "regulator"
@@ -44,7 +49,7 @@ def parse(doc: Document) -> list[Reading]:
     readings: list[Reading] = []
     for title, rows in _sheets(doc):
         readings += _sheet_readings(title, rows)
-    return readings
+    return readings + reimbursement_of(readings)
 
 
 def _size_from_head(sheet: Any) -> None:

@@ -27,6 +27,7 @@ from auditor.sources.mhlw.columns import (
     effective_date,
     price_columns,
     price_rows,
+    reimbursement_of,
 )
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def detect(doc: Document) -> bool:
 def parse(doc: Document) -> list[Reading]:
     pages, title = _text_pages(doc)
     readings = price_rows_of(pages)
+    readings += reimbursement_of(readings)
     if title:
         readings.append(Reading(field="title", value=title, quote=title,
                                 locator="PDF document information /Title"))
