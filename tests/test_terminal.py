@@ -34,3 +34,14 @@ def test_japanese_text_wraps_by_display_cells():
 def test_words_are_not_cut_when_a_space_allows():
     assert wrap_cells("safety and adverse events over 24 months", 12) == [
         "safety and", "adverse", "events over", "24 months"]
+
+
+def test_mixed_english_and_japanese_cells_break_between_words_not_inside_them():
+    text = ("jrct-en: Parkinson's disease; mhlw-notice: "
+            "既存の薬物療法で運動症状が十分にコントロールされないパーキンソン病; pmda-approval: ア")
+    lines = wrap_cells(text, 40)
+    assert lines == ["jrct-en: Parkinson's disease; mhlw-",
+                     "notice: 既存の薬物療法で運動症状が十分に",
+                     "コントロールされないパーキンソン病;",
+                     "pmda-approval: ア"]
+    assert all(cells_wide(line) <= 40 for line in lines)

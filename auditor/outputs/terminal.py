@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -42,21 +43,62 @@ def cells_wide(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+def _wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def _segments(text: str) -> list[tuple[str, bool]]:
+    """(piece, preceded by a space) pairs: a line may break before any piece. Words break at
+    spaces and after hyphens; Japanese (wide characters, no spaces) between any two
+    characters."""
+    out: list[tuple[str, bool]] = []
+    for word in str(text).split():
+        first = True
+        for run in _runs(word):
+            out.append((run, first))
+            first = False
+    return out
+
+
+def _runs(word: str) -> list[str]:
+    """A word cut into pieces: each wide character alone, narrow text cut after hyphens."""
+    pieces: list[str] = []
+    narrow = ""
+    for ch in word:
+        if _wide(ch):
+            if narrow:
+                pieces += re.findall(r"[^-]+-*|-+", narrow)
+                narrow = ""
+            pieces.append(ch)
+        else:
+            narrow += ch
+    if narrow:
+        pieces += re.findall(r"[^-]+-*|-+", narrow)
+    return pieces
+
+
 def wrap_cells(text: str, width: int) -> list[str]:
-    """Lines of at most `width` display cells, broken at spaces where there are any (Japanese
-    has none: it is broken between characters), never leaving a line wider than `width`."""
+    """Lines of at most `width` display cells, broken at spaces, after hyphens and between
+    Japanese characters; a piece wider than a whole line (a long URL) is cut where it must."""
+    width = max(width, 1)
     lines: list[str] = []
-    for word_run in textwrap.wrap(" ".join(str(text).split()), max(width, 1),
-                                  break_long_words=True, break_on_hyphens=True) or [""]:
+    line = ""
+    for piece, spaced in _segments(text):
+        joined = line + (" " if spaced and line else "") + piece
+        if cells_wide(joined) <= width:
+            line = joined
+            continue
+        if line:
+            lines.append(line)
         line = ""
-        for ch in word_run:
+        for ch in piece:  # only a piece wider than the line is cut inside
             if cells_wide(line + ch) > width:
-                lines.append(line.rstrip())
-                line = ch.lstrip()
+                lines.append(line)
+                line = ch
             else:
                 line += ch
-        lines.append(line)
-    return lines or [""]
+    lines.append(line)
+    return lines
 
 
 def terminal_width(default: int = 160) -> int:
