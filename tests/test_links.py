@@ -111,3 +111,14 @@ def test_compare_an_nct_id_starts_from_the_registry(services, run_cli):
     claims = json.loads(result.stdout)["claims"]
     assert {c["source"] for c in claims} == {"ctgov-NCT04802733"}
     assert [c["value"] for c in claims if c["field"] == "enrollment"] == [12]
+
+
+def test_a_fetched_record_over_the_configs_size_cap_is_not_read(services, run_cli):
+    """Discovery keeps config.toml's [limits] as an audit does: a linked record larger than its
+    kind's cap is named as not compared, and the rest is compared."""
+    _, config = services
+    config.write_text(config.read_text() + "\n[limits.bytes]\npubmed = 1000\n")
+    result = run_cli("compare", "--config", str(config), "10.1038/s41586-025-08700-0")
+    assert "not compared: pubmed-40240591: " in result.stderr, result.stderr
+    assert "too large" in result.stderr and "[limits.bytes] pubmed" in result.stderr
+    assert "crossref" in result.stdout

@@ -203,10 +203,11 @@ def discover(identifier: str | list[str], config: Config, *, client: Client | No
                 continue
             out.fetched.append(name)
             out.records.append((name, kind, ident))
-            snapshot, body = snapshots.load(config.snapshot_dir, ref.snapshot or "",
-                                            source=name, kind=kind)
-            doc = Document(body, snapshot.media_type, snapshot.url, name)
-            try:
+            try:  # the config's [limits] hold here as in an audit: a bomb is refused, not read
+                snapshot, body = snapshots.load(config.snapshot_dir, ref.snapshot or "",
+                                                source=name, kind=kind, limits=config.limits)
+                doc = Document(body, snapshot.media_type, snapshot.url, name,
+                               limits=config.limits)
                 readings = sources.parse(kind, doc)
             except AuditorError as e:
                 out.failed.append(f"{name}: {e}")
