@@ -67,6 +67,16 @@ def decode(body: bytes, media_type: str | None = None, *, source: str = "?") -> 
 MAX_DEPTH = 200
 
 
+def dig(data: Any, path: str) -> Any:
+    """data['a']['b'] for path 'a.b', or None where any step is missing or not an object
+    (JSON records from registries omit whole modules)."""
+    for key in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
 def _check_depth(data: Any, source: str, what: str) -> None:
     """Refuse JSON (dicts/lists) or XML (elements) nested deeper than MAX_DEPTH, walking
     iteratively so the check itself cannot overflow."""

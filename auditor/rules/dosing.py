@@ -171,22 +171,28 @@ _CONDITION_KEYS = {"time_limit_years": "time limit (years)", "deadline": "deadli
                    "post_marketing_n": "post-marketing patients"}
 
 
+def _differs_by_key(ctx: Context, field: str, rule_name: str, keys: dict[str, str],
+                    message: str) -> list[Finding]:
+    """One finding per key of a dict value on which the stating sources differ."""
+    claims = one_per_source(ctx.known(field))
+    out: list[Finding] = []
+    for key, label in keys.items():
+        stating = [c for c in claims if c.value.get(key) is not None]
+        ctx.mark_compared(field, stating)
+        values = sorted({str(c.value[key]) for c in stating})
+        if len(values) > 1:
+            out.append(finding(ctx, rule_name, "mismatch",
+                               message.format(label=label) + _by_value(stating, key, values),
+                               [side(c) for c in stating], aspect=key))
+    return out
+
+
 @rule("approval_conditions_mismatch", fields=("approval_conditions",), severity="medium",
       explanation="Sources give the approval's time limit, its deadline or its post-marketing "
                   "commitment (number of patients) differently.")
 def approval_conditions_mismatch(ctx: Context) -> list[Finding]:
-    claims = one_per_source(ctx.known("approval_conditions"))
-    out: list[Finding] = []
-    for key, label in _CONDITION_KEYS.items():
-        stating = [c for c in claims if c.value.get(key) is not None]
-        ctx.mark_compared("approval_conditions", stating)
-        values = sorted({str(c.value[key]) for c in stating})
-        if len(values) > 1:
-            out.append(finding(ctx, "approval_conditions_mismatch", "mismatch",
-                               f"approval conditions differ on the {label}: "
-                               + _by_value(stating, key, values),
-                               [side(c) for c in stating], aspect=key))
-    return out
+    return _differs_by_key(ctx, "approval_conditions", "approval_conditions_mismatch",
+                           _CONDITION_KEYS, "approval conditions differ on the {label}: ")
 
 
 _REIMBURSEMENT_KEYS = {"listed": "listing date", "price": "price"}
@@ -195,15 +201,5 @@ _REIMBURSEMENT_KEYS = {"listed": "listing date", "price": "price"}
 @rule("reimbursement_mismatch", fields=("reimbursement",), severity="medium",
       explanation="Sources give the reimbursement listing date or price differently.")
 def reimbursement_mismatch(ctx: Context) -> list[Finding]:
-    claims = one_per_source(ctx.known("reimbursement"))
-    out: list[Finding] = []
-    for key, label in _REIMBURSEMENT_KEYS.items():
-        stating = [c for c in claims if c.value.get(key) is not None]
-        ctx.mark_compared("reimbursement", stating)
-        values = sorted({str(c.value[key]) for c in stating})
-        if len(values) > 1:
-            out.append(finding(ctx, "reimbursement_mismatch", "mismatch",
-                               f"reimbursement {label} differs: "
-                               + _by_value(stating, key, values),
-                               [side(c) for c in stating], aspect=key))
-    return out
+    return _differs_by_key(ctx, "reimbursement", "reimbursement_mismatch",
+                           _REIMBURSEMENT_KEYS, "reimbursement {label} differs: ")

@@ -14,7 +14,7 @@ from typing import Any
 
 from auditor.errors import ConfigError, ParseError
 from auditor.models import Reading
-from auditor.read.documents import Document
+from auditor.read.documents import Document, dig
 from auditor.read.values import (
     find_ids,
     normalize_id,
@@ -67,17 +67,10 @@ def studies(doc: Document) -> Iterator[tuple[str, list[Reading]]]:
     for i, study in enumerate(found):
         if not isinstance(study, dict) or not isinstance(study.get("protocolSection"), dict):
             raise ParseError(f"{doc.source}: studies[{i}] has no protocolSection; re-fetch")
-        nct = _get(study, "protocolSection.identificationModule.nctId") or f"studies[{i}]"
+        nct = dig(study, "protocolSection.identificationModule.nctId") or f"studies[{i}]"
         yield nct, read_study(study, f"$.studies[{i}]")
 
 
-def _get(data: Any, path: str) -> Any:
-    """data['a']['b'] for path 'a.b', or None where any step is missing."""
-    for key in path.split("."):
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
 
 
 def read_study(study: dict, root: str) -> list[Reading]:
@@ -131,16 +124,16 @@ def read_study(study: dict, root: str) -> list[Reading]:
 
     sponsors = proto.get("sponsorCollaboratorsModule") or {}
     m = f"{p}.sponsorCollaboratorsModule"
-    lead = _get(sponsors, "leadSponsor.name")
+    lead = dig(sponsors, "leadSponsor.name")
     if lead:
         add("sponsor", squash(lead), lead, f"{m}.leadSponsor.name")
     # Collaborators are not necessarily funders (a university site, a CRO): no funding reading.
 
-    conditions = _get(proto, "conditionsModule.conditions") or []
+    conditions = dig(proto, "conditionsModule.conditions") or []
     if conditions:
         add("indication", "; ".join(conditions), "; ".join(conditions),
             f"{p}.conditionsModule.conditions")
-    names = [i["name"] for i in _get(proto, "armsInterventionsModule.interventions") or []
+    names = [i["name"] for i in dig(proto, "armsInterventionsModule.interventions") or []
              if i.get("name")]
     if names:
         add("product_name", names, "; ".join(names),
@@ -149,7 +142,7 @@ def read_study(study: dict, root: str) -> list[Reading]:
     readings += _design(proto, p)
     readings += _outcomes(proto, p)
 
-    refs = _get(proto, "referencesModule.references") or []
+    refs = dig(proto, "referencesModule.references") or []
     pmids = [normalize_id(f"PMID:{r['pmid']}") for r in refs if r.get("pmid")]
     if pmids:
         add("identifiers", pmids, "; ".join(f"{r.get('type') or '?'}: {r.get('citation') or ''}"
@@ -175,8 +168,8 @@ def _design(proto: dict, p: str) -> list[Reading]:
                                 locator=f"{m}.phases"))
     info = design.get("designInfo") or {}
     allocation, model = info.get("allocation"), info.get("interventionModel")
-    masking = _get(info, "maskingInfo.masking")
-    arm_types = {str(a.get("type")) for a in _get(proto, "armsInterventionsModule.armGroups") or []}
+    masking = dig(info, "maskingInfo.masking")
+    arm_types = {str(a.get("type")) for a in dig(proto, "armsInterventionsModule.armGroups") or []}
     tags = set()
     if masking == "NONE":
         tags.add("open-label")
@@ -296,7 +289,7 @@ def _analysed(results: dict, proto: dict, r: str) -> list[Reading]:
     outcome's denominator, when every primary outcome gives the same total and it is no more
     than the actual enrollment (a larger sum counts someone twice: crossover, per-period or
     overlapping groups). Otherwise nothing: which population is "the" analysis is unclear."""
-    measures = [o for o in _get(results, "outcomeMeasuresModule.outcomeMeasures") or []
+    measures = [o for o in dig(results, "outcomeMeasuresModule.outcomeMeasures") or []
                 if isinstance(o, dict) and o.get("type") == "PRIMARY"]
     totals: list[tuple[int, str]] = []
     for measure in measures:
@@ -311,7 +304,7 @@ def _analysed(results: dict, proto: dict, r: str) -> list[Reading]:
                 any(titles.get(c.get("groupId"), "").strip().lower() == "total" for c in counts):
             return []
         totals.append((sum(int(v) for v in values), ", ".join(values)))
-    enrollment = _get(proto, "designModule.enrollmentInfo") or {}
+    enrollment = dig(proto, "designModule.enrollmentInfo") or {}
     count = enrollment.get("count") if isinstance(enrollment, dict) else None
     if not totals or len({t for t, _ in totals}) != 1 or enrollment.get("type") != "ACTUAL" \
             or not isinstance(count, int) or not 0 < totals[0][0] <= count:
@@ -417,10 +410,10 @@ def read_version(doc: Document, nct: str | None = None, number: int | None = Non
     if number is not None and number_seen != number:
         raise ParseError(f"{doc.source}: asked for version {number}, the answer is version "
                          f"{number_seen}; fetch it again")
-    own = _get(study, "protocolSection.identificationModule.nctId")
+    own = dig(study, "protocolSection.identificationModule.nctId")
     if nct and own and str(own).upper() != nct.upper():
         raise ParseError(f"{doc.source}: a version of {own}, not of {nct}; fetch it again")
-    posted = _get(study, "protocolSection.statusModule.resultsFirstPostDateStruct.date")
+    posted = dig(study, "protocolSection.statusModule.resultsFirstPostDateStruct.date")
     facts = {"results_posted": parse_date(str(posted)) if posted else None,
              "has_results": bool(study.get("hasResults"))}
     return number_seen, read_study(study, "$.study"), facts

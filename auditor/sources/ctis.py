@@ -22,7 +22,7 @@ from typing import Any
 
 from auditor.errors import ConfigError, ParseError
 from auditor.models import Reading
-from auditor.read.documents import Document
+from auditor.read.documents import Document, dig
 from auditor.read.values import design_tags, find_ids, parse_date, parse_phase, squash
 
 KIND = "ctis"
@@ -50,12 +50,6 @@ PHASE_CODES = {1: ["1"], 2: ["1"], 3: ["1"], 4: ["2"], 5: ["3"], 6: ["4"], 7: ["
                8: ["1", "2"], 9: ["1", "2"], 10: ["2", "3"], 11: ["3", "4"]}
 
 
-def _get(data: Any, path: str) -> Any:
-    for key in path.split("."):
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
 
 
 def _str(value: Any) -> str:
@@ -101,16 +95,16 @@ def parse(doc: Document) -> list[Reading]:
     number = _str(data["ctNumber"])
     add("identifiers", [f"CTIS{number}"], number, "/ctNumber", qualifier="self")
     cited: list[tuple[str, str]] = []
-    eudract = _str(_get(app, "eudraCt.eudraCtCode"))
+    eudract = _str(dig(app, "eudraCt.eudraCtCode"))
     if eudract:
         cited.append((eudract, "/authorizedApplication/eudraCt/eudraCtCode"))
     ids = "trialDetails.clinicalTrialIdentifiers.secondaryIdentifyingNumbers"
     for key in ("nctNumber", "isrctnNumber", "whoUniversalTrialNumber"):
-        value = _str(_get(part1, f"{ids}.{key}.number"))
+        value = _str(dig(part1, f"{ids}.{key}.number"))
         if value:
             cited.append((value, f"{_P1}/{ids.replace('.', '/')}/{key}/number"))
-    for n, extra in enumerate(_get(part1, f"{ids}.additionalRegistries") or []):
-        value = _str(_get(extra, "number")) if isinstance(extra, dict) else ""
+    for n, extra in enumerate(dig(part1, f"{ids}.additionalRegistries") or []):
+        value = _str(dig(extra, "number")) if isinstance(extra, dict) else ""
         if value:
             cited.append((value, f"{_P1}/{ids.replace('.', '/')}/additionalRegistries/{n}/number"))
     if cited:
@@ -122,7 +116,7 @@ def parse(doc: Document) -> list[Reading]:
     titles = "trialDetails.clinicalTrialIdentifiers"
     for key, qualifier in (("fullTitle", "official"), ("publicTitle", "public"),
                            ("shortTitle", "acronym")):
-        text = _str(_get(part1, f"{titles}.{key}"))
+        text = _str(dig(part1, f"{titles}.{key}"))
         if text:
             add("title", text, text, f"{_P1}/{titles.replace('.', '/')}/{key}",
                 qualifier=qualifier)
@@ -133,27 +127,27 @@ def parse(doc: Document) -> list[Reading]:
         add("status", status, f"{code} ({label})", "/ctPublicStatusCode")
 
     info = "trialDetails.trialInformation"
-    phase = _str(_get(part1, f"{info}.trialCategory.trialPhase"))
+    phase = _str(dig(part1, f"{info}.trialCategory.trialPhase"))
     if phase:
         phases = PHASE_CODES.get(int(phase)) if phase.isdigit() else parse_phase(phase)
         add("phase", phases, phase, f"{_P1}/{info.replace('.', '/')}/trialCategory/trialPhase")
     for key, field in (("primaryEndPoints", "primary_outcomes"),
                        ("secondaryEndPoints", "secondary_outcomes")):
-        points = [p for p in _get(part1, f"{info}.endPoint.{key}") or [] if isinstance(p, dict)]
+        points = [p for p in dig(part1, f"{info}.endPoint.{key}") or [] if isinstance(p, dict)]
         texts = [_str(p.get("endPoint")) for p in sorted(points, key=_number)]
         texts = [t for t in texts if t]
         if texts:
             add(field, texts, " | ".join(texts),
                 f"{_P1}/{info.replace('.', '/')}/endPoint/{key}/endPoint")
     conditions = [_str(c.get("medicalCondition")) for c in
-                  _get(part1, f"{info}.medicalCondition.partIMedicalConditions") or []
+                  dig(part1, f"{info}.medicalCondition.partIMedicalConditions") or []
                   if isinstance(c, dict) and _str(c.get("medicalCondition"))]
     if conditions:
         add("indication", "; ".join(conditions), "; ".join(conditions),
             f"{_P1}/{info.replace('.', '/')}/medicalCondition/partIMedicalConditions")
     for key, field, qualifier in (("estimatedRecruitmentStartDate", "start_date", "estimated"),
                                   ("estimatedEndDate", "completion_date", "overall estimated")):
-        text = _str(_get(part1, f"{info}.trialDuration.{key}"))
+        text = _str(dig(part1, f"{info}.trialDuration.{key}"))
         if text:
             add(field, parse_date(text), text,
                 f"{_P1}/{info.replace('.', '/')}/trialDuration/{key}", qualifier=qualifier)
@@ -197,7 +191,7 @@ def _sponsor(part1: dict) -> list[Reading]:
     sponsors = [s for s in part1.get("sponsors") or [] if isinstance(s, dict)]
     primary = [s for s in sponsors if s.get("primary") is True or s.get("isPrimary") is True]
     for n, sponsor in enumerate(primary or sponsors):
-        name = _str(_get(sponsor, "organisation.name"))
+        name = _str(dig(sponsor, "organisation.name"))
         if name:
             index = sponsors.index(sponsor) if sponsor in sponsors else n
             return [Reading(field="sponsor", value=name, quote=name,
@@ -207,7 +201,7 @@ def _sponsor(part1: dict) -> list[Reading]:
 
 def _design(part1: dict) -> list[Reading]:
     path = "trialDetails.protocolInformation.studyDesign.periodDetails"
-    periods = [p for p in _get(part1, path) or [] if isinstance(p, dict)]
+    periods = [p for p in dig(part1, path) or [] if isinstance(p, dict)]
     words = [w for p in periods for w in (_str(p.get("allocationMethod")),
                                           _str(p.get("blindingMethod"))) if w]
     if not words:
