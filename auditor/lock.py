@@ -51,8 +51,8 @@ def audit_lock(db_path: str | Path, *, wait: float = 0.0, poll: float = 0.1,
                what: str = "audit") -> Iterator[Path]:
     """Hold the exclusive lock for `db_path`; wait up to `wait` seconds, then raise LockBusy.
     Every writer of the database takes it (`what` says which, for the one refused)."""
+    require_folder(db_path)
     path = lock_path(db_path)
-    require_folder(path)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + max(wait, 0.0)

@@ -77,7 +77,7 @@ def test_an_audit_into_a_database_folder_that_does_not_exist_is_refused(dossier)
     assert result.exit_code == 2
     line = result.stderr.strip()
     assert "\n" not in line and "nosuch/dir" in line and "does not exist" in line
-    assert "mkdir -p" in line
+    assert "mkdir -p" in line and "audit.db:" in line and ".lock" not in line
     assert not (dossier.root / "nosuch").exists()
 
 
