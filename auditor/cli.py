@@ -16,7 +16,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
@@ -27,6 +27,7 @@ from auditor.models import FIELDS, SEVERITY_ORDER, Finding
 from auditor.outputs.formats import FORMATS, VERSION, findings_document, flat_finding, render
 from auditor.outputs.terminal import (
     claims_table,
+    color_wanted,
     comparison_table,
     findings_table,
     paragraph,
@@ -117,12 +118,46 @@ def listing(output: bool = True, dest: str = "fmt") -> Any:
     return decorate
 
 
-def _emit(text: str, output: str | None) -> None:
-    """Print, or write to -o FILE (UTF-8)."""
+def _emit(text: str, output: str | None, color: bool = False) -> None:
+    """Print, or write to -o FILE (UTF-8). `color`: the text's colour codes were asked for (a
+    terminal, or --color), so click must not strip them."""
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=color or None)
+
+
+def _remember_look(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta[f"look.{param.name}"] = value
+    return value
+
+
+def look_options(f: Any) -> Any:
+    """--wide and --color/--no-color of the commands that print tables for people; kept in
+    ctx.meta (read by `_look`) so the commands' signatures stay as they are."""
+    f = click.option("--color/--no-color", "color", default=None, expose_value=False,
+                     callback=_remember_look,
+                     help="Colour severity words (default: only on a terminal, and not when "
+                          "NO_COLOR is set; this flag wins over NO_COLOR).")(f)
+    return click.option("--wide", is_flag=True, expose_value=False, callback=_remember_look,
+                        help="Quotes and values in full, one line a row, the table as wide "
+                             "as its content (for `less -S` or a file).")(f)
+
+
+class Look(NamedTuple):
+    """How the terminal tables look: `wide` (--wide) and `color` (severity words coloured)."""
+
+    wide: bool
+    color: bool
+
+
+def _look(output: str | None) -> Look:
+    """--wide, and colour only when stdout is a terminal (never for -o FILE) unless
+    --color/--no-color says otherwise."""
+    meta = click.get_current_context().meta
+    forced = meta.get("look.color")
+    color = color_wanted(forced) if forced is not None or not output else False
+    return Look(wide=bool(meta.get("look.wide")), color=color)
 
 
 @click.group(cls=AuditorGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -185,6 +220,7 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
               help="Count only findings that are new in this run for the exit code (cron).")
 @click.option("--subject", "subjects", multiple=True, help="Audit only this subject.")
 @listing()
+@look_options
 @click.option("--quiet", "-q", is_flag=True,
               help="Print nothing but errors, no progress bar (cron).")
 @click.option("--digest", type=click.Path(dir_okay=False),
@@ -238,29 +274,32 @@ def audit(config_path: str | None, db_path: str | None, offline: bool, fail_on: 
                                 claims=result.claims if fmt == "json" else None)
         _emit(render(fmt, doc["findings"], document=doc, flat=flat_finding), output)
     elif not quiet or output:
+        look = _look(output)
         lines: list[str] = []
         if len(result.subjects) <= SHOW_FIELDS_FOR:
             for subject in result.subjects:
                 lines.append(comparison_table([c for c in result.comparisons
-                                               if c.subject == subject]))
+                                               if c.subject == subject], wide=look.wide))
                 profile = profile_line(db, subject)
                 if profile:
-                    lines.append(paragraph(f"{subject} {profile}"))
+                    lines.append(paragraph(f"{subject} {profile}", wide=look.wide))
                 lines.append("")
         shown = sorted(result.findings, key=lambda f: (f.id not in result.new,
                                                         -SEVERITY_ORDER[f.severity]))
-        lines.append(findings_table(shown[:SHOW_FINDINGS], new=set(result.new)))
+        lines.append(findings_table(shown[:SHOW_FINDINGS], new=set(result.new),
+                                    wide=look.wide, color=look.color))
         if len(shown) > SHOW_FINDINGS:
             lines.append(f"… and {len(shown) - SHOW_FINDINGS} more: `auditor findings`, "
                          "`auditor report SUBJECT` or `auditor serve` list them all")
-        lines += ["", paragraph(summary_line(result, db))]
-        _emit("\n".join(lines) + "\n", output)
+        lines += ["", paragraph(summary_line(result, db), wide=look.wide)]
+        _emit("\n".join(lines) + "\n", output, look.color)
     sys.exit(1 if failing else 0)
 
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
 @listing()
+@look_options
 @click.option("--fail-on", type=click.Choice(list(SEVERITY_ORDER)), default="medium",
               show_default=True, help="Exit 1 when a finding is at or above this severity.")
 @click.option("--save", "save", metavar="SUBJECT",
@@ -310,12 +349,16 @@ def compare(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_
         doc = findings_document(findings, claims=claims if fmt == "json" else None)
         _emit(render(fmt, doc["findings"], document=doc, flat=flat_finding), output)
     elif len({c.source for c in claims}) == 1 and not result.fetched:
-        text = claims_table(claims) + "\n"  # one file: what that source says
+        look = _look(output)
+        text = claims_table(claims, wide=look.wide) + "\n"  # one file: what it says
         if findings:
-            text += "\n" + findings_table(findings) + "\n"
-        _emit(text, output)
+            text += "\n" + findings_table(findings, wide=look.wide, color=look.color) + "\n"
+        _emit(text, output, look.color)
     else:
-        _emit(comparison_table(comparisons) + "\n\n" + findings_table(findings) + "\n", output)
+        look = _look(output)
+        _emit(comparison_table(comparisons, wide=look.wide) + "\n\n"
+              + findings_table(findings, wide=look.wide, color=look.color) + "\n",
+              output, look.color)
     sys.exit(1 if any(SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[fail_on]
                       for f in findings) else 0)
 
@@ -336,6 +379,7 @@ def compare(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_
 @click.option("--field", "fields_", multiple=True, help="Only this field (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (most severe first).")
 @listing()
+@look_options
 def findings_cmd(config_path: str | None, db_path: str | None, status: str,
                  subjects: tuple[str, ...], severity: str | None, rules: tuple[str, ...],
                  fields_: tuple[str, ...], limit: int | None, fmt: str | None,
@@ -355,8 +399,10 @@ def findings_cmd(config_path: str | None, db_path: str | None, status: str,
         _emit(render(fmt, doc["findings"], document=doc, flat=flat_finding), output)
         return
     states = {r["id"]: _review_state(r) for r in rows if r["review"] or r["status"] != "open"}
+    look = _look(output)
     _emit(findings_table([Finding(**{k: r[k] for k in Finding.model_fields}) for r in rows],
-                         reviews=states) + "\n", output)
+                         reviews=states, wide=look.wide, color=look.color) + "\n",
+          output, look.color)
 
 
 def _review_state(row: dict[str, Any]) -> str:

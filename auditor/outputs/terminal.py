@@ -8,12 +8,38 @@ import shutil
 import sys
 import textwrap
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import click
 
 from auditor.models import SEVERITY_ORDER, Claim, Finding
 
-SEVERITY_MARK = {"high": "HIGH", "medium": "MED", "low": "low", "info": "info"}
+#: How a severity word looks on a colour terminal; the word itself is the one JSON uses.
+SEVERITY_STYLE: dict[str, dict[str, Any]] = {
+    "high": {"fg": "red", "bold": True}, "medium": {"fg": "yellow"}, "low": {"fg": "cyan"},
+    "info": {"dim": True}}
+
+#: An ANSI escape sequence (SGR colours and styles, as click.style writes them).
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def severity_word(severity: str, color: bool = False) -> str:
+    """The severity as people read it everywhere (high, medium, low, info), coloured on
+    request."""
+    return click.style(severity, **SEVERITY_STYLE[severity]) if color else severity
+
+
+def color_wanted(forced: bool | None, stream: IO[Any] | None = None) -> bool:
+    """--color/--no-color when given (an explicit flag beats NO_COLOR); otherwise colour only
+    on a terminal and only when NO_COLOR is unset or empty (https://no-color.org)."""
+    if forced is not None:
+        return forced
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
 
 
 def findings_json(findings: list[Finding], claims: list[Claim]) -> dict[str, Any]:
@@ -39,7 +65,9 @@ def claims_json(claims: list[Claim]) -> list[dict[str, Any]]:
 
 
 def cells_wide(text: str) -> int:
-    """Display cells of a text: East-Asian wide and full-width characters take two."""
+    """Display cells of a text: East-Asian wide and full-width characters take two; ANSI
+    colour codes take none."""
+    text = ANSI.sub("", text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
@@ -124,11 +152,23 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - cells_wide(text))
 
 
-def _table(headers: list[str], rows: list[list[str]], widths: list[int]) -> str:
-    widths = fit(widths)
+def _table(headers: list[str], rows: list[list[str]], widths: list[int], *, wide: bool = False,
+           paint: dict[int, Callable[[str], str]] | None = None) -> str:
+    """Columns of `widths` fitted to the terminal, cells wrapped; `wide`: each cell on one line
+    and each column as wide as its content (for `less -S` or a file). `paint` colours the
+    lines of a column after wrapping, so wrapping and padding never see an escape code."""
+    if wide:
+        rows = [[" ".join(str(v).split()) for v in row] for row in rows]
+        widths = [max([cells_wide(h), *(cells_wide(r[i]) for r in rows)])
+                  for i, h in enumerate(headers)]
+    else:
+        widths = fit(widths)
+    paint = paint or {}
 
     def cells(row: list[str]) -> list[list[str]]:
-        return [wrap_cells(str(v), w) for v, w in zip(row, widths, strict=True)]
+        wrapped = [wrap_cells(str(v), w) for v, w in zip(row, widths, strict=True)]
+        return [[paint[i](line) for line in lines] if i in paint else lines
+                for i, lines in enumerate(wrapped)]
 
     lines = ["  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
@@ -140,15 +180,15 @@ def _table(headers: list[str], rows: list[list[str]], widths: list[int]) -> str:
     return "\n".join(lines)
 
 
-def paragraph(text: str) -> str:
+def paragraph(text: str, wide: bool = False) -> str:
     """A line of prose wrapped to the terminal's width (a TTY, or COLUMNS set); one line when
-    the output goes to a file or a pipe, so scripts can grep it."""
-    if not (sys.stdout.isatty() or os.environ.get("COLUMNS")):
+    the output goes to a file or a pipe, so scripts can grep it, or with `wide`."""
+    if wide or not (sys.stdout.isatty() or os.environ.get("COLUMNS")):
         return text
     return "\n".join(wrap_cells(text, terminal_width()))
 
 
-def comparison_table(comparisons: list[Any]) -> str:
+def comparison_table(comparisons: list[Any], wide: bool = False) -> str:
     """Field by field: each source's value and the verdict."""
     if not comparisons:
         return "no claims"
@@ -157,23 +197,28 @@ def comparison_table(comparisons: list[Any]) -> str:
         values = "; ".join(f"{src}: {val}" for src, val in c.values.items())
         rows.append([c.field, c.verdict, values])
     title = f"subject {comparisons[0].subject}: what each source says"
-    return title + "\n" + _table(["field", "verdict", "values by source"], rows, [22, 13, 80])
+    return title + "\n" + _table(["field", "verdict", "values by source"], rows, [22, 13, 80],
+                                  wide=wide)
 
 
-def claims_table(claims: list[Claim]) -> str:
+def claims_table(claims: list[Claim], wide: bool = False) -> str:
     """What one source says, claim by claim, with the quote and where it was read."""
     if not claims:
         return "no claims: the reader found none of the fields it knows in this document"
     rows = [[c.field + (f" ({c.qualifier})" if c.qualifier else ""), c.value_text(),
-             shorten(c.quote, 160), c.locator] for c in claims]
+             shorten(c.quote, None if wide else 160), c.locator] for c in claims]
     title = f"{claims[0].source} ({claims[0].source_kind}, {claims[0].role}): what it says"
-    return title + "\n" + _table(["field", "value", "quote", "where"], rows, [24, 30, 60, 30])
+    return title + "\n" + _table(["field", "value", "quote", "where"], rows, [24, 30, 60, 30],
+                                  wide=wide)
 
 
-def shorten(text: str, limit: int) -> str:
-    """Cut at a word boundary, with an ellipsis, never mid-word."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else textwrap.shorten(text, limit, placeholder=" …")
+def shorten(text: str | None, limit: int | None) -> str:
+    """Cut at a word boundary, with an ellipsis, never mid-word; `limit` None: in full (one
+    line)."""
+    text = " ".join((text or "").split())
+    if limit is None or len(text) <= limit:
+        return text
+    return textwrap.shorten(text, limit, placeholder=" …")
 
 
 def plural(n: int, word: str) -> str:
@@ -182,29 +227,42 @@ def plural(n: int, word: str) -> str:
 
 
 def findings_table(findings: list[Finding], new: set[str] | None = None,
-                   reviews: dict[str, str] | None = None) -> str:
+                   reviews: dict[str, str] | None = None, *, wide: bool = False,
+                   color: bool = False) -> str:
     """One row per finding. With `reviews` (id → review state and note, for stored findings)
     a leading id column names what `auditor review` takes, and the state follows the
-    message."""
+    message. `wide`: quotes in full, one line a finding; `color`: severity words coloured."""
     if not findings:
         return "no findings"
     new = new or set()
+    limit = None if wide else 140
     rows = []
     for f in sorted(findings, key=lambda f: (-SEVERITY_ORDER[f.severity], f.subject, f.field)):
-        quotes = " | ".join(f"{s.source} [{s.locator}]: “{shorten(s.quote or '—', 140)}”"
+        quotes = " | ".join(f"{s.source} [{s.locator}]: “{shorten(s.quote or '—', limit)}”"
                             for s in f.sources[:3])
-        row = [SEVERITY_MARK[f.severity] + (" NEW" if f.id in new else ""),
+        row = [f.severity + (" NEW" if f.id in new else ""),
                f.field, f.kind, f.message, quotes]
         if reviews is not None:
             state = reviews.get(f.id)
             row = [f.id[:8], *row[:3], f.message + (f" [{state}]" if state else ""), row[4]]
         rows.append(row)
+    column = 1 if reviews is not None else 0
+    paint: dict[int, Callable[[str], str]] | None = {column: _paint_severity} if color else None
     if reviews is not None:
         return f"{plural(len(findings), 'finding')}\n" + _table(
             ["id", "severity", "field", "kind", "finding", "quotes"], rows,
-            [8, 9, 22, 11, 50, 48])
+            [8, 10, 22, 11, 50, 47], wide=wide, paint=paint)
     return f"{plural(len(findings), 'finding')}\n" + _table(
-        ["severity", "field", "kind", "finding", "quotes"], rows, [9, 22, 11, 50, 58])
+        ["severity", "field", "kind", "finding", "quotes"], rows, [10, 22, 11, 50, 57],
+        wide=wide, paint=paint)
+
+
+def _paint_severity(line: str) -> str:
+    """A line of the severity column with its severity word coloured ("medium NEW")."""
+    word, _, rest = line.partition(" ")
+    if word not in SEVERITY_STYLE:
+        return line
+    return severity_word(word, color=True) + (" " + rest if rest else "")
 
 
 def summary_line(result: Any, db_path: str | Path) -> str:

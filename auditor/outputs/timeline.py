@@ -9,7 +9,7 @@ import textwrap
 from typing import Any
 
 from auditor.models import SEVERITY_ORDER, Finding, RegistryVersion
-from auditor.outputs.terminal import SEVERITY_MARK, terminal_width
+from auditor.outputs.terminal import terminal_width
 
 
 def _made_by(finding: Finding) -> int | None:
@@ -27,9 +27,9 @@ def timeline_text(registry_id: str, folder: str, versions: list[RegistryVersion]
         lines.append(f"version {v.version:<3} {v.date}  {(v.status or '?'):<{width}}  {labels}")
         made = [f for f in findings if _made_by(f) == v.version]
         for f in sorted(made, key=lambda f: (-SEVERITY_ORDER[f.severity], f.field)):
-            lines += textwrap.wrap(f"{SEVERITY_MARK[f.severity]:<4} {f.field}: {f.message}",
+            lines += textwrap.wrap(f"{f.severity:<6} {f.field}: {f.message}",
                                    width=max(60, terminal_width(100)), initial_indent="    ",
-                                   subsequent_indent="         ")
+                                   subsequent_indent=" " * 11)
     lines += [f"not read: {m}" for m in missing]
     return "\n".join(lines)
 
