@@ -5,7 +5,10 @@ A registry writes "Change From Baseline in HbA1c at Week 40 (Time Frame: Baselin
 the paper "the change in glycated hemoglobin level from baseline to week 40": the same measure
 (key {hba1c}) at the same time point (9.2 months). "30-Day Sustained Abstinence" and "7-Day
 Point Prevalence Abstinence" share a word but are different measures: an "N-day" before a
-measure is part of its definition, not a time point.
+measure is part of its definition, not a time point. A pharmacokinetic outcome is named by its
+parameter: "Trough Serum Concentration (Ctrough)", "Ctau" and "pre-dose concentration" are one
+(ctrough), a Cmax is never an AUC, and a paper's "pharmacokinetic parameters (Ctau, Cmax, and
+AUC0-tau) of X" is one outcome per parameter (`per_parameter`), each matched or missed on its own.
 
 The vocabulary below is the one place synonyms live (documented in README.md, "Outcome
 vocabulary"); a Japanese registry text is put into English by GLOSSARY first, and a text that
@@ -20,6 +23,21 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from auditor.read.values import fold, parse_duration_months
+
+#: 'area under the (plasma) concentration-time curve' as registries and papers write it.
+_CONCENTRATION_CURVE = tuple(
+    f"area under {the}{matrix}concentration{sep}time curve"
+    for the in ("the ", "") for matrix in ("", "plasma ", "serum ", "blood ")
+    for sep in ("-", " ", " versus ", " vs ", " vs. "))
+
+
+def _concentration(kind: str) -> tuple[str, ...]:
+    """'maximum plasma concentration', 'maximum serum concentrations', 'maximum
+    concentration'…: one PK parameter whatever the matrix and number."""
+    return tuple(f"{kind} {matrix}{noun}" for matrix in ("plasma ", "serum ", "blood ", "drug ",
+                                                         "")
+                 for noun in ("concentrations", "concentration"))
+
 
 #: Canonical name → the ways papers and registries write it (matched as whole words, after
 #: folding and lower-casing; longest first). Extend here, with a test.
@@ -62,7 +80,7 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
             "dose limiting toxicities", "dlts", "dlt"),
     "mtd": ("maximum tolerated dose", "maximally tolerated dose", "mtd"),
     "pk": ("pharmacokinetics", "pharmacokinetic", "pk"),
-    "auc": ("area under the curve", "area under the concentration-time curve", "auc"),
+    "auc": ("area under the curve", *_CONCENTRATION_CURVE, "auc"),
     "mds_updrs": ("movement disorder society-sponsored revision of the unified parkinson's "
                   "disease rating scale", "movement disorder society unified parkinson's disease "
                   "rating scale", "mds-updrs", "mds updrs"),
@@ -83,11 +101,41 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "etdrs": ("early treatment diabetic retinopathy study", "etdrs"),
     "fvc": ("forced vital capacity", "fvc"),
     "nrs": ("numerical rating scale", "numeric rating scale", "numerical rating score", "nrs"),
-    "cmax": ("maximum plasma concentration", "maximum serum concentration",
-             "maximum concentration", "peak plasma concentration", "cmax"),
-    "ctrough": ("trough concentration", "trough plasma concentration", "ctrough", "ctau"),
-    "t_half": ("terminal half-life", "elimination half-life", "half-life", "t1/2"),
+    "cmax": (*_concentration("maximum"), *_concentration("maximum observed"),
+             *_concentration("peak"), "cmax"),
+    "ctrough": (*_concentration("trough"), *_concentration("pre-dose"),
+                *_concentration("predose"),
+                "concentrations at the end of the dosing interval",
+                "concentration at the end of the dosing interval", "ctrough", "ctau"),
+    "cmin": (*_concentration("minimum"), "cmin"),
+    "tmax": ("time to maximum plasma concentration", "time to maximum serum concentration",
+             "time to maximum concentration", "time to peak concentration",
+             "time to reach maximum concentration", "tmax"),
+    "t_half": ("terminal elimination half-life", "terminal half-life", "elimination half-life",
+               "half-life", "half life", "t1/2"),
+    "clearance": ("apparent clearance", "total clearance", "systemic clearance", "clearance",
+                  "cl/f", "cl"),
+    "vd": ("apparent volume of distribution", "volume of distribution", "vd", "vss", "vz",
+           "vz/f"),
+    "crcl": ("creatinine clearance", "crcl"),
+    # Routes of administration: a qualifier of a measure (weight 1), exclusive of each other.
+    "sc_route": ("subcutaneous", "subcutaneously", "sub-cutaneous", "sc"),
+    "im_route": ("intramuscular", "intramuscularly", "im"),
+    "iv_route": ("intravenous", "intravenously"),
 }
+
+#: Pharmacokinetic parameters: each names its own measure (a paper's Cmax is not a
+#: registry's AUC), and a text that names several ('pharmacokinetic parameters (Ctau, Cmax and
+#: AUC0-tau) of X') is one outcome per parameter (`per_parameter`).
+PK_PARAMETERS = frozenset({"cmax", "ctrough", "cmin", "tmax", "auc", "t_half", "clearance",
+                           "vd"})
+#: Names that qualify a measure rather than name it: they weigh single.
+QUALIFIERS = frozenset({"sc_route", "im_route", "iv_route"})
+#: 'AUC0-tau', 'AUC(0-tau)', 'AUC[0-∞]', 'AUCinf', 'AUClast': one parameter, its interval
+#: written as a subscript.
+_AUC_INTERVAL = re.compile(
+    r"\bauc\s*(?:[\[(]\s*)?(?:0\s*-\s*(?:tau|τ|t|inf|infinity|∞|last|\d+\s*h?)|tau|τ|inf|last)"
+    r"(?:\s*[\])])?(?![\w])", re.IGNORECASE)
 
 #: Words that say how a measure is reported rather than what it is.
 GENERIC = frozenset("""
@@ -99,6 +147,7 @@ subjects subject people persons individuals who that which was were is are be be
 value values time period periods during after over up through until visit visits study trial
 outcome outcomes endpoint endpoints end point points primary secondary efficacy main key
 experiencing experienced with without having had reported reporting developing
+following after administration administered parameter parameters
 """.split())
 
 #: Japanese registry words → English, so a Japanese registration can match an English paper.
@@ -185,7 +234,7 @@ def _stem(word: str) -> str:
 
 
 #: The vocabulary's names (as stemmed): they weigh double when measures are compared.
-_CANONICAL = frozenset(_stem(name) for name in VOCABULARY)
+_CANONICAL = frozenset(_stem(name) for name in VOCABULARY if name not in QUALIFIERS)
 
 
 def split_time_frame(text: str) -> tuple[str, str]:
@@ -316,6 +365,7 @@ def outcome_key(text: str, defined: dict[str, str] | None = None) -> OutcomeKey:
     raw = english(fold(text))
     cjk = len(re.findall(r"[\u3040-\u30ff\u4e00-\u9fff]", raw))
     measure, _frame = split_time_frame(raw)
+    measure = _AUC_INTERVAL.sub("AUC", measure)
     measure = re.sub(r"\(([A-Z]{2,}[A-Za-z0-9]*)\)\s*(\d+)\b", r"(\1) \1\2", measure)  # (EASI) 75
     measure = re.sub(r"\b([A-Z]{2,}[A-Za-z]*)[- ](\d+)\b", r"\1\2", measure)  # EASI-75, ACR 20
     body = _TIME_POINT.sub(" ", _WINDOW.sub(" ", measure))
@@ -333,6 +383,24 @@ def outcome_key(text: str, defined: dict[str, str] | None = None) -> OutcomeKey:
                       if w not in GENERIC and not w.isdigit())
     comparable = bool(words) and cjk <= max(2, len(raw) // 5)
     return OutcomeKey(text, words, time_points(raw), comparable)
+
+
+#: How a PK parameter is named in a message about one parameter of a list.
+PK_LABELS = {"cmax": "Cmax", "ctrough": "Ctrough", "cmin": "Cmin", "tmax": "Tmax", "auc": "AUC",
+             "t_half": "t1/2", "clearance": "clearance", "vd": "volume of distribution"}
+
+
+def per_parameter(key: OutcomeKey) -> list[tuple[str, OutcomeKey]]:
+    """A text naming several PK parameters ('pharmacokinetic parameters (Ctau, Cmax, and
+    AUC0-tau) of X') is, to a reader, one outcome per parameter, each as qualified as the list
+    (analyte, route, matrix): one key per parameter, labelled, so that each registered
+    parameter is matched (or missed) on its own and a Cmax is never taken for an AUC. A text
+    naming at most one parameter is itself, unlabelled."""
+    params = key.words & PK_PARAMETERS
+    if len(params) < 2:
+        return [("", key)]
+    return [(PK_LABELS[p], OutcomeKey(key.text, key.words - (params - {p}), key.months,
+                                      key.comparable)) for p in sorted(params)]
 
 
 def same_time(a: OutcomeKey, b: OutcomeKey, tolerance: float = 0.1) -> bool | None:
@@ -353,6 +421,8 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"ldl_c", "hdl_c"}),
     frozenset({"serious_adverse_event", "adverse_event"}),
     frozenset({"part_2", "part_3"}),
+    PK_PARAMETERS,
+    QUALIFIERS,
 )
 
 
