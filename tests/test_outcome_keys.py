@@ -140,6 +140,35 @@ def test_a_pk_parameter_written_out_or_abbreviated_is_one_name(text, parameter):
     assert outcome_key(text).words == {parameter}
 
 
+def test_a_japanese_list_of_pk_parameters_is_one_outcome_per_parameter():
+    parts = per_parameter(outcome_key("薬物動態（最高血中濃度、血中濃度-時間曲線下面積、半減期）"))
+    assert [label for label, _ in parts] == ["AUC", "Cmax", "t1/2"]
+    assert all(key.comparable for _, key in parts)
+    assert best("Maximum Plasma Concentration (Cmax)",
+                "薬物動態（最高血中濃度、血中濃度-時間曲線下面積）") >= 60
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("Maximum iberdomide concentration (Cmax)", {"cmax", "iberdomide"}),
+    ("Time to maximum iberdomide plasma concentration (Tmax)", {"tmax", "iberdomide"}),
+    ("Area under the iberdomide plasma concentration-time curve from time zero to tau",
+     {"auc", "iberdomide", "zero", "tau"}),
+    ("Cmax,0130, SS: Maximum Plasma Concentration of NNC0519-0130 After the Last Dose in Each "
+     "Treatment Period in the S.C. Study Part", {"cmax", "nnc0519", "ss", "last", "dose",
+                                                "treatment", "part", "sc_route"}),
+])
+def test_a_parameter_spelt_out_around_the_analyte_keeps_the_analyte(text, words):
+    assert outcome_key(text).words == words
+
+
+def test_the_words_that_spell_a_parameter_do_not_change_the_measure():
+    """'maximum' changes a measure ('peak dose' is not 'mean dose'), but not a Cmax."""
+    assert similarity(outcome_key("Maximum iberdomide concentration (Cmax)"),
+                      outcome_key("Cmax of iberdomide")) >= 60
+    assert similarity(outcome_key("Pharmacokinetics (PK): Serum Trough Concentrations of "
+                                  "LY3454738"), outcome_key("Ctrough of LY3454738")) >= 60
+
+
 def test_creatinine_clearance_is_a_laboratory_value_not_a_pk_clearance():
     assert similarity(outcome_key("Creatinine clearance"), outcome_key("Clearance (CL) of X")) < 60
 

@@ -26,9 +26,9 @@ from auditor.read.values import fold, parse_duration_months
 
 #: 'area under the (plasma) concentration-time curve' as registries and papers write it.
 _CONCENTRATION_CURVE = tuple(
-    f"area under {the}{matrix}concentration{sep}time curve"
+    f"area under {the}{matrix}concentration{sep}time{sep2}curve"
     for the in ("the ", "") for matrix in ("", "plasma ", "serum ", "blood ")
-    for sep in ("-", " ", " versus ", " vs ", " vs. "))
+    for sep in ("-", " ", " versus ", " vs ", " vs. ") for sep2 in (" ", "-"))
 
 
 def _concentration(kind: str) -> tuple[str, ...]:
@@ -102,6 +102,7 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "fvc": ("forced vital capacity", "fvc"),
     "nrs": ("numerical rating scale", "numeric rating scale", "numerical rating score", "nrs"),
     "cmax": (*_concentration("maximum"), *_concentration("maximum observed"),
+             *_concentration("maximum measured"),
              *_concentration("peak"), "cmax"),
     "ctrough": (*_concentration("trough"), *_concentration("pre-dose"),
                 *_concentration("predose"),
@@ -119,9 +120,9 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
            "vz/f"),
     "crcl": ("creatinine clearance", "crcl"),
     # Routes of administration: a qualifier of a measure (weight 1), exclusive of each other.
-    "sc_route": ("subcutaneous", "subcutaneously", "sub-cutaneous", "sc"),
-    "im_route": ("intramuscular", "intramuscularly", "im"),
-    "iv_route": ("intravenous", "intravenously"),
+    "sc_route": ("subcutaneous", "subcutaneously", "sub-cutaneous", "s.c.", "sc"),
+    "im_route": ("intramuscular", "intramuscularly", "i.m.", "im"),
+    "iv_route": ("intravenous", "intravenously", "i.v."),
 }
 
 #: Pharmacokinetic parameters: each names its own measure (a paper's Cmax is not a
@@ -129,6 +130,30 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
 #: AUC0-tau) of X') is one outcome per parameter (`per_parameter`).
 PK_PARAMETERS = frozenset({"cmax", "ctrough", "cmin", "tmax", "auc", "t_half", "clearance",
                            "vd"})
+#: Words that only spell out a PK parameter already named ('Maximum iberdomide concentration
+#: (Cmax)', 'Cmax (maximum measured concentration of X)', 'area under the X plasma
+#: concentration-time curve … AUC(TAU)'): dropped once the parameter is named, so that
+#: 'maximum' (which otherwise changes a measure) and the matrix do not set it apart.
+_PK_SPELLING = {"cmax": {"maximum", "maximal", "max", "peak"},
+                "tmax": {"maximum", "maximal", "max", "peak", "reach"},
+                "ctrough": {"trough"}, "cmin": {"minimum"}, "auc": {"area", "under", "curve"}}
+_PK_MATRIX = frozenset({"concentration", "plasma", "serum", "blood", "measured", "observed"})
+#: PK parameters spelt out around the analyte's name ('area under the iberdomide plasma
+#: concentration-time curve', 'maximum iberdomide concentration', 'time to maximum iberdomide
+#: plasma concentration'): up to three words between the kind and 'concentration', kept (the
+#: analyte).
+_BETWEEN = r"((?:[\w-]+\s+){0,3}?)"
+_PK_SPELLED = [
+    (re.compile(r"\btime to (?:reach )?(?:the )?(?:maximum|peak) " + _BETWEEN
+                + r"concentrations?\b"), "tmax"),
+    (re.compile(r"\barea under (?:the )?" + _BETWEEN + r"concentration[- ]?(?:versus |vs\.? )?"
+                r"time[- ]curve\b"), "auc"),
+    (re.compile(r"\b(?:maximum|peak) (?:observed |measured )?" + _BETWEEN
+                + r"concentrations?\b"), "cmax"),
+    (re.compile(r"\btrough " + _BETWEEN + r"concentrations?\b"), "ctrough"),
+    (re.compile(r"\bminimum (?:observed |measured )?" + _BETWEEN + r"concentrations?\b"),
+     "cmin"),
+]
 #: Names that qualify a measure rather than name it: they weigh single.
 QUALIFIERS = frozenset({"sc_route", "im_route", "iv_route"})
 #: 'AUC0-tau', 'AUC(0-tau)', 'AUC[0-∞]', 'AUCinf', 'AUClast': one parameter, its interval
@@ -160,6 +185,17 @@ GLOSSARY = {
     "と": " and ", "、": ", ", "（": " (", "）": ") ", "頻度": "frequency", "割合": "rate",
     "全生存期間": "overall survival", "無増悪生存期間": "progression-free survival",
     "奏効率": "objective response rate", "死亡": "death", "生存": "survival",
+    # pharmacokinetics (薬物動態): the parameters as Japanese registrations write them
+    "薬物動態": "pharmacokinetics", "最高血中濃度到達時間": "time to maximum concentration",
+    "最高血漿中濃度到達時間": "time to maximum concentration",
+    "最高血中濃度": "maximum concentration", "最高血漿中濃度": "maximum concentration",
+    "血中濃度-時間曲線下面積": "area under the concentration-time curve",
+    "血漿中濃度-時間曲線下面積": "area under the concentration-time curve",
+    "血中濃度時間曲線下面積": "area under the concentration-time curve",
+    "血漿中濃度時間曲線下面積": "area under the concentration-time curve",
+    "トラフ濃度": "trough concentration", "消失半減期": "elimination half-life",
+    "半減期": "half-life", "分布容積": "volume of distribution", "クリアランス": "clearance",
+    "皮下投与": "subcutaneous", "筋肉内投与": "intramuscular", "静脈内投与": "intravenous",
 }
 
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -375,12 +411,16 @@ def outcome_key(text: str, defined: dict[str, str] | None = None) -> OutcomeKey:
     body = re.sub(r"\bON\b", " on state ", body)
     body = re.sub(r"\b(grade|stage|type|class)\s+(\d+|[IV]+)\b", r"\1\2", body, flags=re.I)
     t = body.lower()
+    for spelled, name in _PK_SPELLED:
+        t = spelled.sub(rf" {name} \1 ", t)
     for pattern, name in _PHRASES:
         t = pattern.sub(f" {name} ", t)
     t = re.sub(r"(\d+)[- ](day|week|month|year)s?\b", r"\1\2", t)  # "30-day" defines a measure
     words = frozenset("how_many" if w in HOW_MANY else _stem(w)
                       for w in re.findall(r"[a-z0-9_]+", t)
                       if w not in GENERIC and not w.isdigit())
+    for param in words & PK_PARAMETERS:
+        words -= _PK_MATRIX | _PK_SPELLING.get(param, set())
     comparable = bool(words) and cjk <= max(2, len(raw) // 5)
     return OutcomeKey(text, words, time_points(raw), comparable)
 
