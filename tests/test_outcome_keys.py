@@ -122,7 +122,7 @@ def best(registered: str, reported: str, defined: dict[str, str] | None = None) 
     "area under the concentration versus time curve",
 ])
 def test_every_way_of_writing_an_auc_is_the_auc(text):
-    assert outcome_key(text).words == {"auc"}
+    assert outcome_key(text).words == {"auc", "pk"}
 
 
 @pytest.mark.parametrize(("text", "parameter"), [
@@ -137,7 +137,7 @@ def test_every_way_of_writing_an_auc_is_the_auc(text):
     ("time to maximum plasma concentration (Tmax)", "tmax"),
 ])
 def test_a_pk_parameter_written_out_or_abbreviated_is_one_name(text, parameter):
-    assert outcome_key(text).words == {parameter}
+    assert outcome_key(text).words == {parameter, "pk"}
 
 
 def test_a_japanese_list_of_pk_parameters_is_one_outcome_per_parameter():
@@ -149,13 +149,13 @@ def test_a_japanese_list_of_pk_parameters_is_one_outcome_per_parameter():
 
 
 @pytest.mark.parametrize(("text", "words"), [
-    ("Maximum iberdomide concentration (Cmax)", {"cmax", "iberdomide"}),
-    ("Time to maximum iberdomide plasma concentration (Tmax)", {"tmax", "iberdomide"}),
+    ("Maximum iberdomide concentration (Cmax)", {"cmax", "iberdomide", "pk"}),
+    ("Time to maximum iberdomide plasma concentration (Tmax)", {"tmax", "iberdomide", "pk"}),
     ("Area under the iberdomide plasma concentration-time curve from time zero to tau",
-     {"auc", "iberdomide", "zero", "tau"}),
+     {"auc", "iberdomide", "zero", "tau", "pk"}),
     ("Cmax,0130, SS: Maximum Plasma Concentration of NNC0519-0130 After the Last Dose in Each "
      "Treatment Period in the S.C. Study Part", {"cmax", "nnc0519", "ss", "last", "dose",
-                                                "treatment", "part", "sc_route"}),
+                                                "treatment", "part", "sc_route", "pk"}),
 ])
 def test_a_parameter_spelt_out_around_the_analyte_keeps_the_analyte(text, words):
     assert outcome_key(text).words == words
@@ -218,9 +218,14 @@ def test_a_listed_parameter_does_not_match_a_registered_parameter_outside_the_li
                 "X") < 60
 
 
-def test_a_pk_sampling_schedule_is_compared_as_the_times_it_lists():
+def test_a_pk_sampling_schedule_is_the_span_of_times_it_lists():
     registered = outcome_key("Ctau of X (Week 4: Pre-dose; Week 8: Pre-dose and Week 12: Pre-dose)")
     assert same_time(registered, outcome_key("Ctau of X at week 12")) is True
+    assert same_time(registered, outcome_key("Ctau of X at week 10")) is True
+    assert same_time(outcome_key("HbA1c (Week 4; Week 8 and Week 12)"),
+                     outcome_key("HbA1c at week 10")) is False  # an efficacy visit is a time
+    nested = outcome_key(f"Cmax of FPA144 {NESTED_FRAME}")
+    assert same_time(nested, outcome_key("Cmax of FPA144 on day 15")) is True
     assert same_time(registered, outcome_key("Ctau of X at week 48")) is False
 
 
@@ -260,6 +265,12 @@ def test_a_listed_parameter_that_was_never_registered_is_reported_as_such():
     assert len(found) == 1
     category, message = found[0]
     assert category == "reported primary not registered" and "[Tmax]" in message
+
+
+def test_pharmacokinetics_named_generally_covers_the_registered_parameters():
+    """'The primary endpoints were safety and pharmacokinetics': less specific, not switched."""
+    assert switches(["Maximum Serum Concentration (Cmax) of drug X", "AUC(0-tau) of drug X"],
+                    ["pharmacokinetics of drug X"]) == []
 
 
 def test_a_registered_parameter_missing_from_the_paper_list_is_reported_as_such():

@@ -421,6 +421,8 @@ def outcome_key(text: str, defined: dict[str, str] | None = None) -> OutcomeKey:
                       if w not in GENERIC and not w.isdigit())
     for param in words & PK_PARAMETERS:
         words -= _PK_MATRIX | _PK_SPELLING.get(param, set())
+    if words & PK_PARAMETERS:  # a Cmax is a pharmacokinetic measure: 'pharmacokinetics' covers it
+        words |= {"pk"}
     comparable = bool(words) and cjk <= max(2, len(raw) // 5)
     return OutcomeKey(text, words, time_points(raw), comparable)
 
@@ -445,9 +447,16 @@ def per_parameter(key: OutcomeKey) -> list[tuple[str, OutcomeKey]]:
 
 def same_time(a: OutcomeKey, b: OutcomeKey, tolerance: float = 0.1) -> bool | None:
     """Whether two outcomes share a time point, within `tolerance` of the longer (52 weeks =
-    12 months, 4 weeks = one month, 12 weeks = 3 months); None if either names none."""
+    12 months, 4 weeks = one month, 12 weeks = 3 months); None if either names none. A PK
+    parameter's time frame that lists three or more times is its sampling schedule: any time
+    within it (up to its last time) is the same time."""
     if not a.months or not b.months:
         return None
+    for schedule, other in ((a, b), (b, a)):
+        if schedule.words & PK_PARAMETERS and len(schedule.months) >= 3:
+            last = max(schedule.months)
+            if all(y <= last + max(tolerance * last, 0.1) for y in other.months):
+                return True
     return any(abs(x - y) <= max(tolerance * max(x, y), 0.1) for x in a.months
                for y in b.months)
 
