@@ -5,7 +5,10 @@ A registry writes "Change From Baseline in HbA1c at Week 40 (Time Frame: Baselin
 the paper "the change in glycated hemoglobin level from baseline to week 40": the same measure
 (key {hba1c}) at the same time point (9.2 months). "30-Day Sustained Abstinence" and "7-Day
 Point Prevalence Abstinence" share a word but are different measures: an "N-day" before a
-measure is part of its definition, not a time point.
+measure is part of its definition, not a time point. A pharmacokinetic outcome is named by its
+parameter: "Trough Serum Concentration (Ctrough)", "Ctau" and "pre-dose concentration" are one
+(ctrough), a Cmax is never an AUC, and a paper's "pharmacokinetic parameters (Ctau, Cmax, and
+AUC0-tau) of X" is one outcome per parameter (`per_parameter`), each matched or missed on its own.
 
 The vocabulary below is the one place synonyms live (documented in README.md, "Outcome
 vocabulary"); a Japanese registry text is put into English by GLOSSARY first, and a text that
@@ -20,6 +23,21 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from auditor.read.values import fold, parse_duration_months
+
+#: 'area under the (plasma) concentration-time curve' as registries and papers write it.
+_CONCENTRATION_CURVE = tuple(
+    f"area under {the}{matrix}concentration{sep}time{sep2}curve"
+    for the in ("the ", "") for matrix in ("", "plasma ", "serum ", "blood ")
+    for sep in ("-", " ", " versus ", " vs ", " vs. ") for sep2 in (" ", "-"))
+
+
+def _concentration(kind: str) -> tuple[str, ...]:
+    """'maximum plasma concentration', 'maximum serum concentrations', 'maximum
+    concentration'…: one PK parameter whatever the matrix and number."""
+    return tuple(f"{kind} {matrix}{noun}" for matrix in ("plasma ", "serum ", "blood ", "drug ",
+                                                         "")
+                 for noun in ("concentrations", "concentration"))
+
 
 #: Canonical name → the ways papers and registries write it (matched as whole words, after
 #: folding and lower-casing; longest first). Extend here, with a test.
@@ -62,7 +80,7 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
             "dose limiting toxicities", "dlts", "dlt"),
     "mtd": ("maximum tolerated dose", "maximally tolerated dose", "mtd"),
     "pk": ("pharmacokinetics", "pharmacokinetic", "pk"),
-    "auc": ("area under the curve", "area under the concentration-time curve", "auc"),
+    "auc": ("area under the curve", *_CONCENTRATION_CURVE, "auc"),
     "mds_updrs": ("movement disorder society-sponsored revision of the unified parkinson's "
                   "disease rating scale", "movement disorder society unified parkinson's disease "
                   "rating scale", "mds-updrs", "mds updrs"),
@@ -83,11 +101,66 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "etdrs": ("early treatment diabetic retinopathy study", "etdrs"),
     "fvc": ("forced vital capacity", "fvc"),
     "nrs": ("numerical rating scale", "numeric rating scale", "numerical rating score", "nrs"),
-    "cmax": ("maximum plasma concentration", "maximum serum concentration",
-             "maximum concentration", "peak plasma concentration", "cmax"),
-    "ctrough": ("trough concentration", "trough plasma concentration", "ctrough", "ctau"),
-    "t_half": ("terminal half-life", "elimination half-life", "half-life", "t1/2"),
+    "cmax": (*_concentration("maximum"), *_concentration("maximum observed"),
+             *_concentration("maximum measured"),
+             *_concentration("peak"), "cmax"),
+    "ctrough": (*_concentration("trough"), *_concentration("pre-dose"),
+                *_concentration("predose"),
+                "concentrations at the end of the dosing interval",
+                "concentration at the end of the dosing interval", "ctrough", "ctau"),
+    "cmin": (*_concentration("minimum"), "cmin"),
+    "tmax": ("time to maximum plasma concentration", "time to maximum serum concentration",
+             "time to maximum concentration", "time to peak concentration",
+             "time to reach maximum concentration", "tmax"),
+    "t_half": ("terminal elimination half-life", "terminal half-life", "elimination half-life",
+               "half-life", "half life", "t1/2"),
+    "clearance": ("apparent clearance", "total clearance", "systemic clearance", "clearance",
+                  "cl/f", "cl"),
+    "vd": ("apparent volume of distribution", "volume of distribution", "vd", "vss", "vz",
+           "vz/f"),
+    "crcl": ("creatinine clearance", "crcl"),
+    # Routes of administration: a qualifier of a measure (weight 1), exclusive of each other.
+    "sc_route": ("subcutaneous", "subcutaneously", "sub-cutaneous", "s.c.", "sc"),
+    "im_route": ("intramuscular", "intramuscularly", "i.m.", "im"),
+    "iv_route": ("intravenous", "intravenously", "i.v."),
 }
+
+#: Pharmacokinetic parameters: each names its own measure (a paper's Cmax is not a
+#: registry's AUC), and a text that names several ('pharmacokinetic parameters (Ctau, Cmax and
+#: AUC0-tau) of X') is one outcome per parameter (`per_parameter`).
+PK_PARAMETERS = frozenset({"cmax", "ctrough", "cmin", "tmax", "auc", "t_half", "clearance",
+                           "vd"})
+#: Words that only spell out a PK parameter already named ('Maximum iberdomide concentration
+#: (Cmax)', 'Cmax (maximum measured concentration of X)', 'area under the X plasma
+#: concentration-time curve … AUC(TAU)'): dropped once the parameter is named, so that
+#: 'maximum' (which otherwise changes a measure) and the matrix do not set it apart.
+_PK_SPELLING = {"cmax": {"maximum", "maximal", "max", "peak"},
+                "tmax": {"maximum", "maximal", "max", "peak", "reach"},
+                "ctrough": {"trough"}, "cmin": {"minimum"}, "auc": {"area", "under", "curve"}}
+_PK_MATRIX = frozenset({"concentration", "plasma", "serum", "blood", "measured", "observed"})
+#: PK parameters spelt out around the analyte's name ('area under the iberdomide plasma
+#: concentration-time curve', 'maximum iberdomide concentration', 'time to maximum iberdomide
+#: plasma concentration'): up to three words between the kind and 'concentration', kept (the
+#: analyte).
+_BETWEEN = r"((?:[\w-]+\s+){0,3}?)"
+_PK_SPELLED = [
+    (re.compile(r"\btime to (?:reach )?(?:the )?(?:maximum|peak) " + _BETWEEN
+                + r"concentrations?\b"), "tmax"),
+    (re.compile(r"\barea under (?:the )?" + _BETWEEN + r"concentration[- ]?(?:versus |vs\.? )?"
+                r"time[- ]curve\b"), "auc"),
+    (re.compile(r"\b(?:maximum|peak) (?:observed |measured )?" + _BETWEEN
+                + r"concentrations?\b"), "cmax"),
+    (re.compile(r"\btrough " + _BETWEEN + r"concentrations?\b"), "ctrough"),
+    (re.compile(r"\bminimum (?:observed |measured )?" + _BETWEEN + r"concentrations?\b"),
+     "cmin"),
+]
+#: Names that qualify a measure rather than name it: they weigh single.
+QUALIFIERS = frozenset({"sc_route", "im_route", "iv_route"})
+#: 'AUC0-tau', 'AUC(0-tau)', 'AUC[0-∞]', 'AUCinf', 'AUClast': one parameter, its interval
+#: written as a subscript.
+_AUC_INTERVAL = re.compile(
+    r"\bauc\s*(?:[\[(]\s*)?(?:0\s*-\s*(?:tau|τ|t|inf|infinity|∞|last|\d+\s*h?)|tau|τ|inf|last)"
+    r"(?:\s*[\])])?(?![\w])", re.IGNORECASE)
 
 #: Words that say how a measure is reported rather than what it is.
 GENERIC = frozenset("""
@@ -99,6 +172,7 @@ subjects subject people persons individuals who that which was were is are be be
 value values time period periods during after over up through until visit visits study trial
 outcome outcomes endpoint endpoints end point points primary secondary efficacy main key
 experiencing experienced with without having had reported reporting developing
+following after administration administered parameter parameters
 """.split())
 
 #: Japanese registry words → English, so a Japanese registration can match an English paper.
@@ -111,6 +185,17 @@ GLOSSARY = {
     "と": " and ", "、": ", ", "（": " (", "）": ") ", "頻度": "frequency", "割合": "rate",
     "全生存期間": "overall survival", "無増悪生存期間": "progression-free survival",
     "奏効率": "objective response rate", "死亡": "death", "生存": "survival",
+    # pharmacokinetics (薬物動態): the parameters as Japanese registrations write them
+    "薬物動態": "pharmacokinetics", "最高血中濃度到達時間": "time to maximum concentration",
+    "最高血漿中濃度到達時間": "time to maximum concentration",
+    "最高血中濃度": "maximum concentration", "最高血漿中濃度": "maximum concentration",
+    "血中濃度-時間曲線下面積": "area under the concentration-time curve",
+    "血漿中濃度-時間曲線下面積": "area under the concentration-time curve",
+    "血中濃度時間曲線下面積": "area under the concentration-time curve",
+    "血漿中濃度時間曲線下面積": "area under the concentration-time curve",
+    "トラフ濃度": "trough concentration", "消失半減期": "elimination half-life",
+    "半減期": "half-life", "分布容積": "volume of distribution", "クリアランス": "clearance",
+    "皮下投与": "subcutaneous", "筋肉内投与": "intramuscular", "静脈内投与": "intravenous",
 }
 
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -185,7 +270,7 @@ def _stem(word: str) -> str:
 
 
 #: The vocabulary's names (as stemmed): they weigh double when measures are compared.
-_CANONICAL = frozenset(_stem(name) for name in VOCABULARY)
+_CANONICAL = frozenset(_stem(name) for name in VOCABULARY if name not in QUALIFIERS)
 
 
 def split_time_frame(text: str) -> tuple[str, str]:
@@ -316,6 +401,7 @@ def outcome_key(text: str, defined: dict[str, str] | None = None) -> OutcomeKey:
     raw = english(fold(text))
     cjk = len(re.findall(r"[\u3040-\u30ff\u4e00-\u9fff]", raw))
     measure, _frame = split_time_frame(raw)
+    measure = _AUC_INTERVAL.sub("AUC", measure)
     measure = re.sub(r"\(([A-Z]{2,}[A-Za-z0-9]*)\)\s*(\d+)\b", r"(\1) \1\2", measure)  # (EASI) 75
     measure = re.sub(r"\b([A-Z]{2,}[A-Za-z]*)[- ](\d+)\b", r"\1\2", measure)  # EASI-75, ACR 20
     body = _TIME_POINT.sub(" ", _WINDOW.sub(" ", measure))
@@ -325,21 +411,52 @@ def outcome_key(text: str, defined: dict[str, str] | None = None) -> OutcomeKey:
     body = re.sub(r"\bON\b", " on state ", body)
     body = re.sub(r"\b(grade|stage|type|class)\s+(\d+|[IV]+)\b", r"\1\2", body, flags=re.I)
     t = body.lower()
+    for spelled, name in _PK_SPELLED:
+        t = spelled.sub(rf" {name} \1 ", t)
     for pattern, name in _PHRASES:
         t = pattern.sub(f" {name} ", t)
     t = re.sub(r"(\d+)[- ](day|week|month|year)s?\b", r"\1\2", t)  # "30-day" defines a measure
     words = frozenset("how_many" if w in HOW_MANY else _stem(w)
                       for w in re.findall(r"[a-z0-9_]+", t)
                       if w not in GENERIC and not w.isdigit())
+    for param in words & PK_PARAMETERS:
+        words -= _PK_MATRIX | _PK_SPELLING.get(param, set())
+    if words & PK_PARAMETERS:  # a Cmax is a pharmacokinetic measure: 'pharmacokinetics' covers it
+        words |= {"pk"}
     comparable = bool(words) and cjk <= max(2, len(raw) // 5)
     return OutcomeKey(text, words, time_points(raw), comparable)
 
 
+#: How a PK parameter is named in a message about one parameter of a list.
+PK_LABELS = {"cmax": "Cmax", "ctrough": "Ctrough", "cmin": "Cmin", "tmax": "Tmax", "auc": "AUC",
+             "t_half": "t1/2", "clearance": "clearance", "vd": "volume of distribution"}
+
+
+def per_parameter(key: OutcomeKey) -> list[tuple[str, OutcomeKey]]:
+    """A text naming several PK parameters ('pharmacokinetic parameters (Ctau, Cmax, and
+    AUC0-tau) of X') is, to a reader, one outcome per parameter, each as qualified as the list
+    (analyte, route, matrix): one key per parameter, labelled, so that each registered
+    parameter is matched (or missed) on its own and a Cmax is never taken for an AUC. A text
+    naming at most one parameter is itself, unlabelled."""
+    params = key.words & PK_PARAMETERS
+    if len(params) < 2:
+        return [("", key)]
+    return [(PK_LABELS[p], OutcomeKey(key.text, key.words - (params - {p}), key.months,
+                                      key.comparable)) for p in sorted(params)]
+
+
 def same_time(a: OutcomeKey, b: OutcomeKey, tolerance: float = 0.1) -> bool | None:
     """Whether two outcomes share a time point, within `tolerance` of the longer (52 weeks =
-    12 months, 4 weeks = one month, 12 weeks = 3 months); None if either names none."""
+    12 months, 4 weeks = one month, 12 weeks = 3 months); None if either names none. A PK
+    parameter's time frame that lists three or more times is its sampling schedule: any time
+    within it (up to its last time) is the same time."""
     if not a.months or not b.months:
         return None
+    for schedule, other in ((a, b), (b, a)):
+        if schedule.words & PK_PARAMETERS and len(schedule.months) >= 3:
+            last = max(schedule.months)
+            if all(y <= last + max(tolerance * last, 0.1) for y in other.months):
+                return True
     return any(abs(x - y) <= max(tolerance * max(x, y), 0.1) for x in a.months
                for y in b.months)
 
@@ -353,6 +470,8 @@ EXCLUSIVE: tuple[frozenset[str], ...] = (
     frozenset({"ldl_c", "hdl_c"}),
     frozenset({"serious_adverse_event", "adverse_event"}),
     frozenset({"part_2", "part_3"}),
+    PK_PARAMETERS,
+    QUALIFIERS,
 )
 
 

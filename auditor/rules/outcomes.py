@@ -23,6 +23,7 @@ from auditor.read.outcomes import (
     OutcomeKey,
     abbreviations,
     outcome_key,
+    per_parameter,
     same_time,
     similarity,
     undefined_abbreviations,
@@ -31,6 +32,7 @@ from auditor.rules import Context, absence, finding, rule, side
 from auditor.rules.amendments import registered as registered_as_of
 
 DEFAULT_THRESHOLD = 60.0
+_FORMS = frozenset(form for name, forms in VOCABULARY.items() for form in (name, *forms))
 #: Two time points differ when they are more than this share of the longer apart (52 weeks =
 #: 12 months, 12 weeks = 3 months; 36 vs 44 weeks differ).
 TIME_TOLERANCE = 0.1
@@ -46,8 +48,11 @@ class Item:
 
 
 def items(claims: list[Claim], defined: dict[str, str] | None = None) -> list[Item]:
-    return [Item(c, str(text), outcome_key(str(text), defined)) for c in claims
-            for text in (c.value if isinstance(c.value, list) else [c.value]) if text]
+    """One item per outcome, and per PK parameter of an outcome that lists several (its text
+    then ends with the parameter: '… (Ctau, Cmax, and AUC0-tau) of X [Cmax]')."""
+    return [Item(c, f"{text} [{label}]" if label else str(text), key) for c in claims
+            for text in (c.value if isinstance(c.value, list) else [c.value]) if text
+            for label, key in per_parameter(outcome_key(str(text), defined))]
 
 
 def defined_terms(ctx: Context) -> dict[str, str]:
@@ -58,7 +63,7 @@ def defined_terms(ctx: Context) -> dict[str, str]:
     texts = [c.quote for c in ctx.claims] + outcomes
     defined = abbreviations(texts)
     used = {a for text in outcomes for a in re.findall(r"\b[A-Z]{2,5}\b", text)}
-    known = {a for a in used if a.lower() in VOCABULARY}
+    known = {a for a in used if a.lower() in _FORMS}  # SC, IM, PFS: the vocabulary's own
     return {**undefined_abbreviations(used - set(defined) - known, texts), **defined}
 
 
