@@ -1,8 +1,10 @@
 """The European and ISRCTN registries: EU CTR (EudraCT) text records, read from a real download
-kept verbatim in rfhb/ctrdata's tests; ISRCTN API XML and CTIS retrieve JSON, read from files
-written in their real shapes with invented trials (no verbatim record with its origin was
-found: tests/inputs/README.md). Fetched over real HTTP from the local fault server; every
-identifier form a reviewer pastes is recognised."""
+kept verbatim in rfhb/ctrdata's tests; ISRCTN API XML read from three real answers (cut by the
+author of the repository that keeps them, tests/real/isrctn/) and from a SYNTHETIC two-trial
+answer for what they lack (a stopped trial, a query matching two trials); CTIS retrieve JSON
+read from a SYNTHETIC file in the real shape (no verbatim CTIS answer with its origin was found:
+tests/inputs/README.md). Fetched over real HTTP from the local fault server; every identifier
+form a reviewer pastes is recognised."""
 
 from __future__ import annotations
 
@@ -155,6 +157,52 @@ def test_a_query_without_the_trial_asked_for_is_refused():
     with pytest.raises(ParseError, match="none is the one asked for"):
         isrctn.parse(doc(ISRCTN, "application/xml", trial_id="ISRCTN99990003"))
     assert detect(doc(ISRCTN, "application/xml")) == "isrctn"
+
+
+# --- ISRCTN: real API answers (cut by their repository's author; MANIFEST.json) ------------
+
+REAL_ISRCTN = ROOT / "tests" / "real" / "isrctn" / "JonasHeinickeBio__biomedical-knowledge-lookup"
+
+
+def real_isrctn(name: str) -> list:
+    return isrctn.parse(doc(REAL_ISRCTN / f"{name}.xml", "application/xml",
+                            f"https://www.isrctn.com/api/query/format/default?q={name}"))
+
+
+def test_a_real_isrctn_record_gives_its_final_enrolment_first_and_its_target_too():
+    hmbd = real_isrctn("RECORD_CPMS_NCT")
+    assert [(r.value, r.qualifier) for r in hmbd if r.field == "enrollment"] == \
+        [(25, "actual"), (81, "planned")]
+    assert by(hmbd, "phase").value == ["1", "2"]  # Phase I/II
+    assert by(hmbd, "design").value == ["controlled", "non-randomised", "open-label"]
+
+
+def test_isrctn_s_ctis_typed_number_for_a_2020_eudract_trial_stays_eudract():
+    # secondaryNumber numberType="ctis" canonicalSecondaryNumber="CTIS2020-005891-36-00" is
+    # the EudraCT number 2020-005891-36 relabelled: no CTIS trial of that number is cited
+    cited = by(real_isrctn("RECORD_CPMS_NCT"), "identifiers", "cited").value
+    assert sorted(cited) == ["EUCTR2020-005891-36", "NCT05057013"]
+
+
+def test_a_free_text_outcome_list_loses_its_lead_in_and_its_cut_but_keeps_its_items():
+    pace = real_isrctn("RECORD_PACE")
+    assert by(pace, "secondary_outcomes").value == [
+        "Do different treatments have differential effects on outcomes (i.e. fatigue versus "
+        "physical disability)?", "What baseline factors (other than ..."]
+    assert "The secondary analyses are exploratory" in by(pace, "secondary_outcomes").quote
+    assert len(by(pace, "primary_outcomes").value) == 3
+    cough = real_isrctn("RECORD_GEFAPIXANT")
+    assert by(cough, "secondary_outcomes").value[-1].startswith("Resting end-tidal pressure")
+    assert len(by(cough, "secondary_outcomes").value) == 2  # '3. ...' names no outcome
+    assert by(cough, "primary_outcomes").value == ["Hypoxic ventilatory response (HVR) at rest"]
+
+
+def test_a_2003_isrctn_record_states_its_design_only_in_words():
+    pace = real_isrctn("RECORD_PACE")
+    assert by(pace, "design").value == ["controlled", "randomised"]
+    assert by(pace, "design").locator.endswith("trialDesign/studyDesign")
+    assert not [r for r in pace if r.qualifier == "actual"]  # <totalFinalEnrolment /> empty
+    assert len(by(pace, "funding").value) == 4
 
 
 # --- CTIS ----------------------------------------------------------------------------------
