@@ -2,9 +2,10 @@
 kept verbatim in rfhb/ctrdata's tests; ISRCTN API XML read from three real answers (cut by the
 author of the repository that keeps them, tests/real/isrctn/) and from a SYNTHETIC two-trial
 answer for what they lack (a stopped trial, a query matching two trials); CTIS retrieve JSON
-read from a SYNTHETIC file in the real shape (no verbatim CTIS answer with its origin was found:
-tests/inputs/README.md). Fetched over real HTTP from the local fault server; every identifier
-form a reviewer pastes is recognised."""
+read from three real answers cut down by the repository that keeps them (tests/real/ctis/) and
+from a SYNTHETIC full answer in the real shape for the parts they lack (end points, phase,
+sponsor, member-state counts; tests/inputs/README.md). Fetched over real HTTP from the local
+fault server; every identifier form a reviewer pastes is recognised."""
 
 from __future__ import annotations
 
@@ -230,6 +231,38 @@ def ctis_trial() -> list:
 ])
 def test_the_ctis_trial(ctis_trial, field, qualifier, value):
     assert by(ctis_trial, field, qualifier).value == value
+
+
+REAL_CTIS = ROOT / "tests" / "real" / "ctis" / "alineorr1__Techbio"
+
+
+def real_ctis(number: str) -> list:
+    return ctis.parse(doc(REAL_CTIS / f"retrieve_{number}.json", "application/json"))
+
+
+def test_a_real_transitioned_ctis_trial_cites_its_eudract_and_nct_numbers():
+    fungemax = real_ctis("2024-518143-38-00")
+    assert by(fungemax, "identifiers", "self").value == ["CTIS2024-518143-38-00"]
+    assert sorted(by(fungemax, "identifiers", "cited").value) == \
+        ["EUCTR2017-004309-41", "NCT03693677"]
+    assert by(fungemax, "status").value == "RECRUITING"  # code 3, whatever ctStatus says
+    assert by(fungemax, "title", "acronym").value == "FUNGEMAX"
+
+
+def test_startdateeu_is_the_start_only_of_a_trial_begun_in_ctis():
+    # transitioned: startDateEU is the transition decision's day, so no start is read
+    for number in ("2024-518143-38-00", "2024-519126-20-00"):
+        assert not [r for r in real_ctis(number) if r.field == "start_date"]
+    valproate = real_ctis("2025-523076-23-00")
+    assert by(valproate, "start_date").value == "2026-08-17"
+    assert not [r for r in valproate if r.field == "identifiers" and r.qualifier == "cited"]
+
+
+def test_a_real_ended_ctis_trial_has_no_status_and_a_nested_condition_list():
+    gnrh = real_ctis("2024-519126-20-00")
+    assert by(gnrh, "status").value is None
+    assert by(gnrh, "status").quote == "8 (Ended)"
+    assert by(gnrh, "indication").value == "Endometriosis; adenomyosis"
 
 
 def test_ended_is_not_read_as_completed():

@@ -11,7 +11,7 @@ Read as stated, nothing worked out: the planned number of participants is the su
 member states' counts and the rest-of-world count (as ctrdata sums them); ``Ended`` (code 8)
 includes early termination, so it is unknown whether the trial completed or stopped (status
 None); ``totalNumberEnrolled`` is not read (whether it is a target or a count is not
-documented).
+documented); ``startDateEU`` is the start only for a trial not transitioned from EudraCT.
 """
 
 from __future__ import annotations
@@ -151,6 +151,12 @@ def parse(doc: Document) -> list[Reading]:
     if conditions:
         add("indication", "; ".join(conditions), "; ".join(conditions),
             f"{_P1}/{info.replace('.', '/')}/medicalCondition/partIMedicalConditions")
+    # startDateEU: the start in the EU/EEA. For a trial transitioned from EudraCT it is the day
+    # of the transition decision (decisionDate's day in the real records), not the start of
+    # the trial, so there the start stays unknown
+    start_eu = _str(data.get("startDateEU"))
+    if start_eu and _get(app, "eudraCt.isTransitioned") is not True:
+        add("start_date", parse_date(start_eu), start_eu, "/startDateEU")
     for key, field, qualifier in (("estimatedRecruitmentStartDate", "start_date", "estimated"),
                                   ("estimatedEndDate", "completion_date", "overall estimated")):
         text = _str(_get(part1, f"{info}.trialDuration.{key}"))
