@@ -265,6 +265,30 @@ def test_a_real_ended_ctis_trial_has_no_status_and_a_nested_condition_list():
     assert by(gnrh, "indication").value == "Endometriosis; adenomyosis"
 
 
+def test_a_real_ctis_search_row_gives_what_a_row_states_and_no_more():
+    path = REAL_CTIS / "search_2024-518143-38-00.json"
+    assert detect(doc(path, "application/json")) == "ctis"
+    row = ctis.parse(doc(path, "application/json", trial_id="CTIS2024-518143-38-00"))
+    assert by(row, "phase").value == ["2", "3"]  # Phase II and Phase III (Integrated)
+    assert by(row, "status").value == "RECRUITING"  # a row's ctStatus is the public code
+    assert by(row, "sponsor").value == "Fondation Franc.Cancerologie Digestive"
+    assert by(row, "countries", "member states concerned").value == ["France"]
+    # end points joined with ', ' lose their bounds; startDateEU may be a transition day
+    assert not [r for r in row if r.field in ("primary_outcomes", "secondary_outcomes",
+                                              "start_date", "enrollment")]
+
+
+def test_a_search_answer_of_two_trials_needs_the_one_asked_for():
+    data = json.loads((REAL_CTIS / "search_2024-518143-38-00.json").read_text())
+    other = dict(data["data"][0], ctNumber="2099-500002-22-00")  # a second row, made up
+    data["data"].append(other)
+    two = Document(json.dumps(data).encode(), "application/json", source="search")
+    with pytest.raises(ParseError, match="none is the one asked for"):
+        ctis.parse(two)
+    two.selectors["trial_id"] = "2099-500002-22-00"
+    assert by(ctis.parse(two), "identifiers", "self").value == ["CTIS2099-500002-22-00"]
+
+
 def test_ended_is_not_read_as_completed():
     data = json.loads(CTIS.read_text())
     data["ctPublicStatusCode"] = 8
