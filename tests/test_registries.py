@@ -289,6 +289,25 @@ def test_a_search_answer_of_two_trials_needs_the_one_asked_for():
     assert by(ctis.parse(two), "identifiers", "self").value == ["CTIS2099-500002-22-00"]
 
 
+def test_a_full_real_ctis_record_as_ctrdata_stores_it_reads_on_every_path():
+    # tests/inputs/README.md: a real trial (GSK, transitioned from EudraCT 2019-001588-63) in
+    # ctrdata's stored form, decoded from its demo database
+    gsk = ctis.parse(doc(ROOT / "tests" / "inputs" / "ctis" /
+                         "ctrdata-demo-2024-510663-34-00.json", "application/json"))
+    assert by(gsk, "phase").value == ["2"]  # trialPhase code '4' (the row: Phase II)
+    assert by(gsk, "enrollment", "planned").value == 11  # Spain 7 + Italy 4 + rest 0
+    assert by(gsk, "sponsor").value == "Glaxosmithkline Research & Development Limited"
+    assert by(gsk, "primary_outcomes").value[:2] == [
+        "Area under the serum concentration-time curve (AUC)",
+        "Maximum serum concentration (Cmax)"]
+    assert sorted(by(gsk, "identifiers", "cited").value) == \
+        ["EUCTR2019-001588-63", "NCT04494412"]
+    # startDateEU 29/01/2021 here is before the 2024 transition: for a transitioned trial it
+    # is sometimes the start and sometimes the transition day, so only the estimate is read
+    assert [(r.value, r.qualifier) for r in gsk if r.field == "start_date"] == \
+        [("2023-01-16", "estimated")]
+
+
 def test_ended_is_not_read_as_completed():
     data = json.loads(CTIS.read_text())
     data["ctPublicStatusCode"] = 8

@@ -166,9 +166,10 @@ def parse(doc: Document) -> list[Reading]:
     if conditions:
         add("indication", "; ".join(conditions), "; ".join(conditions),
             f"{_P1}/{info.replace('.', '/')}/medicalCondition/partIMedicalConditions")
-    # startDateEU: the start in the EU/EEA. For a trial transitioned from EudraCT it is the day
-    # of the transition decision (decisionDate's day in the real records), not the start of
-    # the trial, so there the start stays unknown
+    # startDateEU: the start in the EU/EEA. For a trial transitioned from EudraCT it is
+    # sometimes the day of the transition decision (two real records: decisionDate's day) and
+    # sometimes the start under EudraCT (ctrdata's demo record: 2021, transitioned 2024); which
+    # one is not said, so there the start stays unknown
     start_eu = _str(data.get("startDateEU"))
     if start_eu and _get(app, "eudraCt.isTransitioned") is not True:
         add("start_date", parse_date(start_eu), start_eu, "/startDateEU")
