@@ -149,9 +149,10 @@ def document(label: Label) -> Document:
     elif label.kind in ("ctgov", "europepmc", "crossref"):
         body = json.dumps(_json_record(json.loads(body), label.record, label.kind),
                           ensure_ascii=False).encode("utf-8")
-    # a download of several registry records (EU CTR: one per member state) is read for the
+    # a download of several registry records (EU CTR: one per member state; an ISRCTN query
+    # answer, one <fullTrial> per match; a CTIS search answer, one row per trial) is read for the
     # record labelled
-    selectors = {"trial_id": label.record} if label.kind == "euctr" else {}
+    selectors = {"trial_id": label.record} if label.kind in ("euctr", "isrctn", "ctis") else {}
     return Document(body, None, url=f"file://{path}", source=f"{label.kind}:{label.record}",
                     selectors=selectors)
 

@@ -1,8 +1,11 @@
 """The European and ISRCTN registries: EU CTR (EudraCT) text records, read from a real download
-kept verbatim in rfhb/ctrdata's tests; ISRCTN API XML and CTIS retrieve JSON, read from files
-written in their real shapes with invented trials (no verbatim record with its origin was
-found: tests/inputs/README.md). Fetched over real HTTP from the local fault server; every
-identifier form a reviewer pastes is recognised."""
+kept verbatim in rfhb/ctrdata's tests; ISRCTN API XML read from three real answers (cut by the
+author of the repository that keeps them, tests/real/isrctn/) and from a SYNTHETIC two-trial
+answer for what they lack (a stopped trial, a query matching two trials); CTIS retrieve JSON
+read from three real answers cut down by the repository that keeps them (tests/real/ctis/) and
+from a SYNTHETIC full answer in the real shape for the parts they lack (end points, phase,
+sponsor, member-state counts; tests/inputs/README.md). Fetched over real HTTP from the local
+fault server; every identifier form a reviewer pastes is recognised."""
 
 from __future__ import annotations
 
@@ -157,6 +160,52 @@ def test_a_query_without_the_trial_asked_for_is_refused():
     assert detect(doc(ISRCTN, "application/xml")) == "isrctn"
 
 
+# --- ISRCTN: real API answers (cut by their repository's author; MANIFEST.json) ------------
+
+REAL_ISRCTN = ROOT / "tests" / "real" / "isrctn" / "JonasHeinickeBio__biomedical-knowledge-lookup"
+
+
+def real_isrctn(name: str) -> list:
+    return isrctn.parse(doc(REAL_ISRCTN / f"{name}.xml", "application/xml",
+                            f"https://www.isrctn.com/api/query/format/default?q={name}"))
+
+
+def test_a_real_isrctn_record_gives_its_final_enrolment_first_and_its_target_too():
+    hmbd = real_isrctn("RECORD_CPMS_NCT")
+    assert [(r.value, r.qualifier) for r in hmbd if r.field == "enrollment"] == \
+        [(25, "actual"), (81, "planned")]
+    assert by(hmbd, "phase").value == ["1", "2"]  # Phase I/II
+    assert by(hmbd, "design").value == ["controlled", "non-randomised", "open-label"]
+
+
+def test_isrctn_s_ctis_typed_number_for_a_2020_eudract_trial_stays_eudract():
+    # secondaryNumber numberType="ctis" canonicalSecondaryNumber="CTIS2020-005891-36-00" is
+    # the EudraCT number 2020-005891-36 relabelled: no CTIS trial of that number is cited
+    cited = by(real_isrctn("RECORD_CPMS_NCT"), "identifiers", "cited").value
+    assert sorted(cited) == ["EUCTR2020-005891-36", "NCT05057013"]
+
+
+def test_a_free_text_outcome_list_loses_its_lead_in_and_its_cut_but_keeps_its_items():
+    pace = real_isrctn("RECORD_PACE")
+    assert by(pace, "secondary_outcomes").value == [
+        "Do different treatments have differential effects on outcomes (i.e. fatigue versus "
+        "physical disability)?", "What baseline factors (other than ..."]
+    assert "The secondary analyses are exploratory" in by(pace, "secondary_outcomes").quote
+    assert len(by(pace, "primary_outcomes").value) == 3
+    cough = real_isrctn("RECORD_GEFAPIXANT")
+    assert by(cough, "secondary_outcomes").value[-1].startswith("Resting end-tidal pressure")
+    assert len(by(cough, "secondary_outcomes").value) == 2  # '3. ...' names no outcome
+    assert by(cough, "primary_outcomes").value == ["Hypoxic ventilatory response (HVR) at rest"]
+
+
+def test_a_2003_isrctn_record_states_its_design_only_in_words():
+    pace = real_isrctn("RECORD_PACE")
+    assert by(pace, "design").value == ["controlled", "randomised"]
+    assert by(pace, "design").locator.endswith("trialDesign/studyDesign")
+    assert not [r for r in pace if r.qualifier == "actual"]  # <totalFinalEnrolment /> empty
+    assert len(by(pace, "funding").value) == 4
+
+
 # --- CTIS ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -182,6 +231,81 @@ def ctis_trial() -> list:
 ])
 def test_the_ctis_trial(ctis_trial, field, qualifier, value):
     assert by(ctis_trial, field, qualifier).value == value
+
+
+REAL_CTIS = ROOT / "tests" / "real" / "ctis" / "alineorr1__Techbio"
+
+
+def real_ctis(number: str) -> list:
+    return ctis.parse(doc(REAL_CTIS / f"retrieve_{number}.json", "application/json"))
+
+
+def test_a_real_transitioned_ctis_trial_cites_its_eudract_and_nct_numbers():
+    fungemax = real_ctis("2024-518143-38-00")
+    assert by(fungemax, "identifiers", "self").value == ["CTIS2024-518143-38-00"]
+    assert sorted(by(fungemax, "identifiers", "cited").value) == \
+        ["EUCTR2017-004309-41", "NCT03693677"]
+    assert by(fungemax, "status").value == "RECRUITING"  # code 3, whatever ctStatus says
+    assert by(fungemax, "title", "acronym").value == "FUNGEMAX"
+
+
+def test_startdateeu_is_the_start_only_of_a_trial_begun_in_ctis():
+    # transitioned: startDateEU is the transition decision's day, so no start is read
+    for number in ("2024-518143-38-00", "2024-519126-20-00"):
+        assert not [r for r in real_ctis(number) if r.field == "start_date"]
+    valproate = real_ctis("2025-523076-23-00")
+    assert by(valproate, "start_date").value == "2026-08-17"
+    assert not [r for r in valproate if r.field == "identifiers" and r.qualifier == "cited"]
+
+
+def test_a_real_ended_ctis_trial_has_no_status_and_a_nested_condition_list():
+    gnrh = real_ctis("2024-519126-20-00")
+    assert by(gnrh, "status").value is None
+    assert by(gnrh, "status").quote == "8 (Ended)"
+    assert by(gnrh, "indication").value == "Endometriosis; adenomyosis"
+
+
+def test_a_real_ctis_search_row_gives_what_a_row_states_and_no_more():
+    path = REAL_CTIS / "search_2024-518143-38-00.json"
+    assert detect(doc(path, "application/json")) == "ctis"
+    row = ctis.parse(doc(path, "application/json", trial_id="CTIS2024-518143-38-00"))
+    assert by(row, "phase").value == ["2", "3"]  # Phase II and Phase III (Integrated)
+    assert by(row, "status").value == "RECRUITING"  # a row's ctStatus is the public code
+    assert by(row, "sponsor").value == "Fondation Franc.Cancerologie Digestive"
+    assert by(row, "countries", "member states concerned").value == ["France"]
+    # end points joined with ', ' lose their bounds; startDateEU may be a transition day
+    assert not [r for r in row if r.field in ("primary_outcomes", "secondary_outcomes",
+                                              "start_date", "enrollment")]
+
+
+def test_a_search_answer_of_two_trials_needs_the_one_asked_for():
+    data = json.loads((REAL_CTIS / "search_2024-518143-38-00.json").read_text())
+    other = dict(data["data"][0], ctNumber="2099-500002-22-00")  # a second row, made up
+    data["data"].append(other)
+    two = Document(json.dumps(data).encode(), "application/json", source="search")
+    with pytest.raises(ParseError, match="none is the one asked for"):
+        ctis.parse(two)
+    two.selectors["trial_id"] = "2099-500002-22-00"
+    assert by(ctis.parse(two), "identifiers", "self").value == ["CTIS2099-500002-22-00"]
+
+
+def test_a_full_real_ctis_record_as_ctrdata_stores_it_reads_on_every_path():
+    # tests/inputs/README.md: a real trial (GSK, transitioned from EudraCT 2019-001588-63) in
+    # ctrdata's stored form, decoded from its demo database
+    gsk = ctis.parse(doc(ROOT / "tests" / "inputs" / "ctis" /
+                         "ctrdata-demo-2024-510663-34-00.json", "application/json"))
+    assert by(gsk, "phase").value == ["2"]  # trialPhase code '4' (the row: Phase II)
+    assert by(gsk, "enrollment", "planned").value == 11  # Spain 7 + Italy 4 + rest 0
+    assert by(gsk, "sponsor").value == "Glaxosmithkline Research & Development Limited"
+    assert by(gsk, "primary_outcomes").value[:2] == [
+        "Area under the serum concentration-time curve (AUC)",
+        "Maximum serum concentration (Cmax)"]
+    assert sorted(by(gsk, "identifiers", "cited").value) == \
+        ["EUCTR2019-001588-63", "NCT04494412"]
+    # startDateEU 29/01/2021 here is before the 2024 transition: for a transitioned trial it
+    # is sometimes the start and sometimes the transition day, so only the estimate is read
+    assert [(r.value, r.qualifier) for r in gsk if r.field == "start_date"] == \
+        [("2023-01-16", "estimated")]
 
 
 def test_ended_is_not_read_as_completed():

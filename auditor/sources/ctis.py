@@ -1,4 +1,5 @@
-"""EU CTIS (Clinical Trials Information System) trials, from the public portal's API:
+"""EU CTIS (Clinical Trials Information System) trials, from the public portal's API (a
+``POST /ctis-public-api/search`` answer's row is read too, for what a row states):
 ``GET /ctis-public-api/retrieve/{EU CT number}`` → one JSON object with ``ctNumber``,
 ``ctPublicStatusCode`` and the ``authorizedApplication``: ``authorizedPartI`` (the trial's
 protocol data: ``trialDetails.clinicalTrialIdentifiers``, ``trialDetails.trialInformation``,
@@ -11,7 +12,7 @@ Read as stated, nothing worked out: the planned number of participants is the su
 member states' counts and the rest-of-world count (as ctrdata sums them); ``Ended`` (code 8)
 includes early termination, so it is unknown whether the trial completed or stopped (status
 None); ``totalNumberEnrolled`` is not read (whether it is a target or a count is not
-documented).
+documented); ``startDateEU`` is the start only for a trial not transitioned from EudraCT.
 """
 
 from __future__ import annotations
@@ -65,6 +66,15 @@ def url_for(identifier: str, bases: Mapping[str, str], language: str | None = No
     return f"{bases['ctis']}/retrieve/{m.group(1)}"
 
 
+def _rows(data: Any) -> list[dict] | None:
+    """The trial rows of a search answer (``{"pagination", "data": [...]}``), else None."""
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list) \
+            or "pagination" not in data:
+        return None
+    return [r for r in data["data"] if isinstance(r, dict)
+            and _NUMBER.fullmatch(_str(r.get("ctNumber")))]
+
+
 def detect(doc: Document) -> bool:
     if b'"ctNumber"' not in doc.body[:8192]:
         return False
@@ -72,12 +82,17 @@ def detect(doc: Document) -> bool:
         data = doc.json
     except ParseError:
         return False
+    if _rows(data):
+        return True
     return isinstance(data, dict) and bool(_NUMBER.fullmatch(_str(data.get("ctNumber")))) \
         and isinstance(data.get("authorizedApplication"), dict)
 
 
 def parse(doc: Document) -> list[Reading]:
     data = doc.json
+    rows = _rows(data)
+    if rows is not None:
+        return _search_row(doc, rows)
     if not isinstance(data, dict) or not _NUMBER.fullmatch(_str(data.get("ctNumber"))):
         raise ParseError(f"{doc.source}: not a CTIS trial (no ctNumber like 2023-501234-12-00 "
                          "at the top); fetch /ctis-public-api/retrieve/{EU CT number} again")
@@ -145,6 +160,13 @@ def parse(doc: Document) -> list[Reading]:
     if conditions:
         add("indication", "; ".join(conditions), "; ".join(conditions),
             f"{_P1}/{info.replace('.', '/')}/medicalCondition/partIMedicalConditions")
+    # startDateEU: the start in the EU/EEA. For a trial transitioned from EudraCT it is
+    # sometimes the day of the transition decision (two real records: decisionDate's day) and
+    # sometimes the start under EudraCT (ctrdata's demo record: 2021, transitioned 2024); which
+    # one is not said, so there the start stays unknown
+    start_eu = _str(data.get("startDateEU"))
+    if start_eu and _get(app, "eudraCt.isTransitioned") is not True:
+        add("start_date", parse_date(start_eu), start_eu, "/startDateEU")
     for key, field, qualifier in (("estimatedRecruitmentStartDate", "start_date", "estimated"),
                                   ("estimatedEndDate", "completion_date", "overall estimated")):
         text = _str(dig(part1, f"{info}.trialDuration.{key}"))
@@ -209,3 +231,53 @@ def _design(part1: dict) -> list[Reading]:
     text = " / ".join(words)
     return [Reading(field="design", value=design_tags(text) or None, quote=text,
                     locator=f"{_P1}/{path.replace('.', '/')}/*/allocationMethod")]
+
+
+def _search_row(doc: Document, rows: list[dict]) -> list[Reading]:
+    """One trial's row of a ``POST /ctis-public-api/search`` answer: the row asked for
+    (``selectors.trial_id``), or the only one. A row is a summary: its ``ctStatus`` is the
+    public status code (the retrieve answer's ``ctStatus`` is the application's status), its
+    end points are one text joined with ', ' (where one end point ends is lost, so they are not
+    read), and its ``startDateEU`` cannot be told from a transition day (no ``eudraCt`` in a
+    row), so it is not read either."""
+    wanted = _NUMBER.search(str(doc.selectors.get("trial_id") or ""))
+    numbers = [_str(r.get("ctNumber")) for r in rows]
+    chosen = [r for r, n in zip(rows, numbers, strict=True)
+              if not wanted or n == wanted.group(1)]
+    if len(chosen) != 1:
+        raise ParseError(f"{doc.source}: the CTIS search answer holds {len(rows)} trials "
+                         f"({', '.join(numbers) or 'none'}) and none is the one asked for "
+                         f"({wanted.group(1) if wanted else 'no id given'}); set "
+                         "selectors.trial_id, or fetch /ctis-public-api/retrieve/{EU CT number}")
+    row = chosen[0]
+    at = f"/data/{rows.index(row)}"
+    readings: list[Reading] = []
+
+    def add(field: str, value: Any, quote: str, key: str, **extra: Any) -> None:
+        readings.append(Reading(field=field, value=value, quote=quote, locator=f"{at}/{key}",
+                                **extra))
+
+    number = _str(row["ctNumber"])
+    add("identifiers", [f"CTIS{number}"], number, "ctNumber", qualifier="self")
+    for key, qualifier in (("ctTitle", "official"), ("shortTitle", "acronym")):
+        text = _str(row.get(key))
+        if text:
+            add("title", text, text, key, qualifier=qualifier)
+    code = _str(row.get("ctStatus"))
+    if code.isdigit():
+        label, status = STATUS_CODES.get(int(code), (code, None))
+        add("status", status, f"{code} ({label})", "ctStatus")
+    phase = _str(row.get("trialPhase"))
+    if phase:
+        add("phase", parse_phase(phase), phase, "trialPhase")
+    sponsor = _str(row.get("sponsor"))
+    if sponsor:
+        add("sponsor", sponsor, sponsor, "sponsor")
+    conditions = _str(row.get("conditions"))
+    if conditions:
+        add("indication", conditions, conditions, "conditions")
+    countries = [c for c in row.get("trialCountries") or [] if isinstance(c, str) and c]
+    if countries:  # "France:3": the country and a code of its own
+        add("countries", list(dict.fromkeys(c.rsplit(":", 1)[0].strip() for c in countries)),
+            "; ".join(countries), "trialCountries", qualifier="member states concerned")
+    return readings

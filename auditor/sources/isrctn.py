@@ -43,6 +43,10 @@ _ID = re.compile(r"(?i)^(?:ISRCTN)?\s*(\d{8})$")
 #: recruitmentStatusOverride words (ISRCTN's "Stopped" is a trial stopped for any reason)
 STATUSES = {"stopped": "TERMINATED", "suspended": "SUSPENDED", "withdrawn": "WITHDRAWN"}
 CONTROLS = {"active", "placebo", "dose comparison", "historical", "no treatment"}
+#: a numbered line of a free-text outcome field ('1. Is APT and SSMC more effective…')
+_NUMBERED = re.compile(r"^\(?\d{1,2}[.)](?!\d)")
+#: an item that is only an ellipsis: the text was cut short there, it names no outcome
+_CUT = re.compile(r"^[.…\s]*$")
 
 
 def _local(tag: str) -> str:
@@ -164,14 +168,15 @@ def parse(doc: Document) -> list[Reading]:
             else None
         add("phase", value, "; ".join(phases), "interventions/intervention/phase")
 
-    target = _text(_find(trial, "participants/targetEnrolment"))
-    if target:
-        add("enrollment", parse_int(target), target, "participants/targetEnrolment",
-            unit="participants", qualifier="planned")
+    # the final number first: once entered it is the one the registry gives as enrolled
     final = _text(_find(trial, "participants/totalFinalEnrolment"))
     if final and parse_int(final):
         add("enrollment", parse_int(final), final, "participants/totalFinalEnrolment",
             unit="participants", qualifier="actual")
+    target = _text(_find(trial, "participants/targetEnrolment"))
+    if target:
+        add("enrollment", parse_int(target), target, "participants/targetEnrolment",
+            unit="participants", qualifier="planned")
     override = _text(_find(trial, "participants/recruitmentStatusOverride"))
     if override:
         add("status", STATUSES.get(override.lower()) or normalize_status(override), override,
@@ -216,7 +221,8 @@ def parse(doc: Document) -> list[Reading]:
 
 def _outcomes(trial: Element, kind: str, field: str, base: str) -> list[Reading]:
     """Outcome measures (``primaryOutcomes/outcomeMeasure/variable``, the 2025 layout) or the
-    older one-text field (``primaryOutcome``), one item per numbered line."""
+    older one-text field (``primaryOutcome``), one item per numbered line; a lead-in line
+    before the numbers and a bare '...' (a text cut short) are no outcomes."""
     measures = [_text(_find(m, "variable"))
                 for m in _findall(trial, f"trialDescription/{kind}Outcomes/outcomeMeasure")]
     measures = [m for m in measures if m]
@@ -228,7 +234,11 @@ def _outcomes(trial: Element, kind: str, field: str, base: str) -> list[Reading]
     lines = [squash(line) for text in lines for line in text.splitlines() if squash(line)]
     if not lines:
         return []
-    return [Reading(field=field, value=outcome_items(lines) or None, quote=" ".join(lines),
+    # a sentence before the numbered list introduces it ('The secondary analyses are
+    # exploratory…'): quoted, not an outcome
+    first = next((i for i, line in enumerate(lines) if _NUMBERED.match(line)), 0)
+    items = [item for item in outcome_items(lines[first:]) if not _CUT.match(item)]
+    return [Reading(field=field, value=items or None, quote=" ".join(lines),
                     locator=f"{base}/trialDescription/{kind}Outcome")]
 
 
