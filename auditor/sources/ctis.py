@@ -165,7 +165,7 @@ def parse(doc: Document) -> list[Reading]:
     # sometimes the start under EudraCT (ctrdata's demo record: 2021, transitioned 2024); which
     # one is not said, so there the start stays unknown
     start_eu = _str(data.get("startDateEU"))
-    if start_eu and _get(app, "eudraCt.isTransitioned") is not True:
+    if start_eu and dig(app, "eudraCt.isTransitioned") is not True:
         add("start_date", parse_date(start_eu), start_eu, "/startDateEU")
     for key, field, qualifier in (("estimatedRecruitmentStartDate", "start_date", "estimated"),
                                   ("estimatedEndDate", "completion_date", "overall estimated")):
