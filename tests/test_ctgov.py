@@ -245,3 +245,51 @@ def test_a_time_frame_is_not_follow_up_and_a_collaborator_is_not_a_funder():
     fields = {r.field for r in ctgov.parse(doc(INPUTS / "full-study.json"))}
     assert "follow_up" not in fields and "funding" not in fields
     assert "primary_outcomes" in fields and "sponsor" in fields
+
+
+CTGOV_CORPUS = Path(__file__).parent / "real" / "ctgov"
+
+
+def study_in(folder: str, file: str, nct: str) -> list:
+    """One study of a real ClinicalTrials.gov search page in tests/real, read as its own
+    record."""
+    data = json.loads((CTGOV_CORPUS / folder / file).read_text(encoding="utf-8"))
+    items = data if isinstance(data, list) else data.get("studies", [data])
+    [study] = [s for s in items if s["protocolSection"]["identificationModule"]["nctId"] == nct]
+    return ctgov.parse(Document(json.dumps(study).encode(), None, source=nct))
+
+
+def _field(readings, name):
+    return next((r for r in readings if r.field == name), None)
+
+
+@pytest.mark.parametrize("folder,file,nct,tags", [
+    # both arm groups EXPERIMENTAL, the title says 'Placebo-Controlled Delayed-Start Study'
+    ("unl-stat351__screencast-public-data-jesusrod44", "ctg-studies.json", "NCT04688775",
+     ["blinded", "controlled", "randomised"]),
+    # a randomised cross-over of gadoquatrane and an approved contrast agent
+    ("dgg32__clinical-trials-public", "ctg-studies(5).json", "NCT05915702",
+     ["blinded", "controlled", "randomised"]),
+    # single group: the title's 'Non-randomized, Non-controlled' adds no comparator
+    ("dgg32__clinical-trials-public", "ctg-studies(5).json", "NCT05818137",
+     ["open-label", "single-arm"]),
+])
+def test_design_words_of_the_title_complete_the_coded_design(folder, file, nct, tags):
+    assert _field(study_in(folder, file, nct), "design").value == tags
+
+
+def test_how_long_each_participant_is_in_the_study_is_the_follow_up():
+    found = _field(study_in("dgg32__clinical-trials-public", "ctg-studies(5).json",
+                              "NCT05850520"), "follow_up")
+    assert (round(found.value, 1), found.qualifier) == (14.8, "up to")
+    assert found.quote == "Each participant will be in the study for up to 64 weeks."
+    assert found.locator.endswith("descriptionModule.detailedDescription") or \
+        found.locator.endswith("descriptionModule.briefSummary")
+
+
+def test_a_studys_length_as_an_adjective_is_not_read_as_follow_up():
+    """'This is a 68-week study to evaluate …' (NCT03107052) says how long the study runs,
+    not how long each participant is followed: nothing is read."""
+    readings = study_in("unl-stat351__screencast-public-data-jesusrod44", "ctg-studies.json",
+                          "NCT03107052")
+    assert _field(readings, "follow_up") is None

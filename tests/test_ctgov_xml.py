@@ -144,9 +144,24 @@ def test_observational_record_has_no_design_tags():
 
 
 def test_no_follow_up_or_funding_from_time_frames_or_collaborators():
-    """A primary outcome's time frame is not the follow-up; a collaborator is not a funder."""
+    """A primary outcome's time frame is not the follow-up; a collaborator is not a funder.
+    A follow-up is read only where a description says it ('follow-up for at least one
+    year')."""
     for path in FILES:
-        assert not {r.field for r in ctgov_xml.parse(doc(path))} & {"follow_up", "funding"}
+        readings = ctgov_xml.parse(doc(path))
+        assert "funding" not in {r.field for r in readings}
+        for r in readings:
+            if r.field == "follow_up":
+                assert r.locator.endswith(("brief_summary/textblock",
+                                           "detailed_description/textblock"))
+                assert "follow" in r.quote.lower()
+
+
+def test_a_follow_up_a_description_states_is_read():
+    readings = ctgov_xml.parse(doc(CORPUS / "NCT01790061.xml"))
+    [follow_up] = [r for r in readings if r.field == "follow_up"]
+    assert follow_up.value == 12.0
+    assert "follow-up for at least one year" in follow_up.quote
 
 
 def test_a_single_group_with_a_comparator_arm_is_not_single_arm():

@@ -11,8 +11,10 @@ import pytest
 
 from auditor.read.prose import (
     Part,
+    design_words,
     read_parts,
     read_prose,
+    registry_follow_up,
     reports_a_trial,
     section_role,
     sentences,
@@ -158,6 +160,14 @@ def test_a_randomised_count_outranks_the_treated_one():
     ("Thirty-six patients completed the program and constituted the study group.", 36),
     ("Eighty-three patients completed the study.", 83),
     ("62 of 90 patients were evaluated per protocol.", 62),
+    # real wording from tests/real (PLOS Med 2013; Pediatric Oncology Group; registries)
+    ("PHQ-9 data were available for 614 patients at 3 months.", 614),
+    ("Of the 20 patients entered, there were 16 evaluable patients in Stratum 02.", 16),
+    ("Eighteen of 20 patients completed the study.", 18),
+    ("Data from 412 participants were analysed.", 412),
+    ("The intention-to-treat population comprised 301 patients.", 301),
+    ("Forty-one patients were evaluable for response.", 41),
+    ("Of those randomised, only 87 patients were included in the per-protocol analysis.", 87),
 ])
 def test_analysed_counts(sentence, value):
     assert read(sentence)["sample_size_analysed"].value == value
@@ -193,6 +203,18 @@ def test_an_analysed_count_equal_to_the_enrollment_is_not_a_second_fact():
      "median"),
     ("Subjects were recalled for evaluation at 1 day, 1 week, 1 month, and 6 months.", 6.0,
      "planned"),
+    # registry descriptions (ClinicalTrials.gov, tests/real/ctgov)
+    ("Bi-centre, randomized, double-blind, placebo-controlled retention trial with a maximum "
+     "follow-up of one year.", 12.0, "up to"),
+    ("Each participant will be in the study for up to 64 weeks.", 14.77, "up to"),
+    ("Each participant will be in the study for between 6 and 42 days with up to 7 doctor "
+     "visits.", 1.38, "up to"),
+    ("Throughout the whole study (7 months) participants keep a headache diary.", 7.0, "total"),
+    ("There will be a further follow up 2 months after the last treatment to assess for longer "
+     "term side effects.", 2.0, "planned"),
+    ("The total duration of the study after randomization is 24 weeks, including a safety "
+     "follow-up period of 8 weeks.", 5.54, "total"),
+    ("Participants will have follow-up for at least one year.", 12.0, None),
 ])
 def test_follow_up(sentence, months, qualifier):
     reading = read(sentence)["follow_up"]
@@ -209,6 +231,13 @@ def test_follow_up(sentence, months, qualifier):
     "Pain was assessed over 12 weeks of treatment.",
     "Patients received treatment for a median of 6 months.",  # exposure, not follow-up
     "The median duration of response was 33.7 months.",
+    # a study's length as an adjective, a dosing regimen, an aside about other trials
+    "This is a 68-week study to evaluate the long-term safety and efficacy of fremanezumab.",
+    "To investigate the effects of an oral LSD pulse regimen (3 x 100 µg LSD in three weeks).",
+    "In most trials, however, follow-up was short and long-term analysis may change the "
+    "current conclusions.",
+    "Interferon-alpha given initially intravenously in high doses followed by subcutaneous "
+    "therapy for 1 year is the only treatment shown to increase survival.",
 ])
 def test_not_a_follow_up(sentence):
     assert "follow_up" not in read(sentence)
@@ -575,3 +604,26 @@ def test_an_analysis_set_after_the_randomised_count_is_not_an_arm():
         "maintenance group) were included in the full analysis and safety data sets.", "x")
     [enrollment] = [r for r in readings if r.field == "enrollment"]
     assert (enrollment.value, enrollment.qualifier) == (3849, "randomised")
+
+
+@pytest.mark.parametrize("sentence,tags", [
+    ("The design was that of an open parallel-arm randomised controlled trial.",
+     {"controlled", "open-label", "randomised"}),
+    ("It is proposed a randomized, blinded, controlled trial comparing vestibular "
+     "rehabilitation (VR) to Tai Chi (TC).", {"blinded", "controlled", "randomised"}),
+    ("A Phase 3 Non-randomized, Non-controlled, Open Label Clinical Study to Evaluate the "
+     "Efficacy and Safety of MK-7962 (Sotatercept)",
+     {"non-randomised", "open-label", "single-arm"}),
+])
+def test_design_words_a_registry_title_or_description_states(sentence, tags):
+    assert design_words(sentence) == tags
+
+
+def test_a_registry_follow_up_is_read_from_its_descriptions_not_its_study_length():
+    found = registry_follow_up([
+        ("A Phase 2, Randomized, Double-Blind, Placebo-Controlled, 52 Week Study", "title"),
+        ("Design: Bi-centre, randomized, double-blind, placebo-controlled retention trial with "
+         "a maximum follow-up of one year.", "briefSummary")])
+    assert found is not None
+    assert (found.value, found.qualifier, found.locator) == (12.0, "up to", "briefSummary")
+    assert registry_follow_up([("This is a 68-week study.", "briefSummary")]) is None

@@ -146,7 +146,9 @@ _NOT_ENROLLED = re.compile(
     r"^\s*(?:(?:were|was|had been) )?(?:screened|assessed for eligibility|approached|invited|"
     r"eligible|identified|excluded|withdr[ae]w|withdrawn|lost|died|discontinued|completed|"
     r"analy[sz]ed|evaluated|evaluable|refused|declined|per (?:group|arm)|in each (?:group|arm)|"
-    r"each\b|(?:were |was )?selected for (?:the )?analys)", re.IGNORECASE)
+    r"each\b|(?:were |was )?selected for (?:the )?analys|"
+    r"(?:were |was )?(?:included in|available for) (?:the )?(?:[\w-]+ ){0,3}analys[ie]s)",
+    re.IGNORECASE)
 _PLANNED = re.compile(
     r"\b(?:needed|required|would (?:be|have)|will be|to be (?:enrolled|recruited|randomi[sz]ed|"
     r"included)|we plan(?:ned)? to|sample size (?:of|was|calculation)|power(?:ed)? to|"
@@ -177,22 +179,40 @@ FOLLOW_UP_PATTERNS: list[tuple[str, str | None, int]] = [
      rf"(?:of |period of |duration of )?{_D}", "group", 1),
     (rf"\b(?:over|after|during|with|for) a (median|mean) (?:{_FOLLOW} )?(?:period |time |"
      rf"duration )?of {_D}", "group", 1),
+    # 'The total duration of the study after randomization is 24 weeks, including a safety
+    # follow-up period of 8 weeks': the whole, before the part
+    (rf"\b(?:total )?duration of (?:the )?(?:study|trial|follow[- ]?up)(?: after "
+     rf"randomi[sz]ation| per (?:participant|patient|subject))? (?:was|of|is|will be) {_D}",
+     "total", 2),
     (rf"\b(?:were|was|been|being) (?:followed|observed|monitored)(?: up)? (?:for|over|during|"
      rf"through) (?:a (?:total )?(?:period )?of |up to |at least |the (?:next|following) )?{_D}",
      None, 2),
-    (rf"\b{_FOLLOW} (?:period |duration )?(?:of|was|lasted|for|to) (?:up to )?{_D}", None, 2),
+    (rf"\b{_FOLLOW} (?:period |duration )?(?:of|was|lasted|for|to) (?:up to |at least )?{_D}",
+     None, 2),
     (rf"\b{_FOLLOW} (?:data )?(?:were |was )?(?:collected|obtained|performed|done|conducted|"
      rf"completed)[^.;]{{0,40}}? for {_D}", "total", 2),
     (rf"\b(?:interviewed|assessed|examined|evaluated|seen|visited|contacted)\b[^.;]{{0,40}}? "
      rf"over (?:a (?:period|total) of )?{_D}", "total", 2),
+    # 'There will be a further follow up 2 months after the last treatment'
+    (rf"\b{_FOLLOW}(?: visit| assessment| examination)? (?:at |of )?{_D} (?:after|following|"
+     r"post) (?:the )?(?:last|final|end of(?: the)?) (?:treatment|dose|dosing|intervention|"
+     r"session|injection|vaccination|study (?:treatment|drug|visit))", "planned", 2),
     (rf"\b(?:over|during|in) the (?:next |following |subsequent )?{_D} (?:following|after) "
      r"(?:the )?(?:treatment|intervention|surgery|operation|procedure|discharge|"
      r"randomi[sz]ation|transplant\w*|vaccination|injection)", "total", 2),
-    (rf"\b(?:total )?duration of (?:the )?(?:study|trial|follow[- ]?up) (?:was|of) {_D}",
-     "total", 2),
+
     (rf"\b(?:results|outcomes|data|findings) (?:at|after|through|up to) {_D} (?:are|were|is) "
      r"(?:reported|presented|described)", "total", 2),
     (rf"\b{_D} results\b", "total", 3),
+    # a registry's or protocol's length of participation: 'Each participant will be in the
+    # study for up to 64 weeks', '… for between 6 and 42 days'
+    (rf"\b(?:participants?|subjects?|patients?|volunteers?)(?: will| would)? (?:be in|stay in|"
+     rf"remain in|participate in|take part in|be (?:followed|observed) in) (?:the|this) "
+     rf"(?:study|trial) for (?:up to|a maximum of|between \d+(?:\.\d+)? and) {_D}", "up to", 2),
+    (rf"\b(?:participants?|subjects?|patients?|volunteers?)(?: will| would)? (?:be in|stay in|"
+     rf"remain in|participate in|take part in) (?:the|this) (?:study|trial) for "
+     rf"(?:about |approximately |around )?{_D}", "total", 2),
+    (rf"\b(?:whole|entire|total) (?:study|trial)(?: period| duration)? \(\s*{_D}\s*\)", "total", 2),
     (rf"\b(?:during|at|after) (?:the |a )?{_D}(?:'s?)? {_FOLLOW}", None, 3),
     (rf"\b{_D} (?:of )?{_FOLLOW}\b", None, 3),
 ]
@@ -312,7 +332,8 @@ _JA_FOLLOW_UP = [r"(?:観察期間|追跡期間)[^。]*?(\d+\s*(?:か月|ヶ月|
 GATES = {field: re.compile(words, re.IGNORECASE) for field, words in {
     "outcomes": r"primary|secondary|end ?point|outcome|主要評価項目|副次評価項目",
     "enrollment": r"\d|patient|participant|subject|individual|例|名|人",
-    "sample_size_analysed": r"analy|evaluat|assess|examin|report|complet|有効性",
+    "sample_size_analysed": r"analy|evaluat|evaluable|assess|examin|report|complet|availab|"
+                            r"includ|population|intention|protocol|有効性",
     "follow_up": r"year|month|week|day|\byrs?\b|\bmos?\b|\bwk|results|か月|ヶ月|カ月|年|週",
     "adverse_events": r"adverse|event|side[- ]effect|有害事象",
     "serious_adverse_events": r"serious|重篤",
@@ -696,21 +717,37 @@ _ANALYSED = [re.compile(p, re.IGNORECASE) for p in (
     rf"^(?:a total of |all )?{_C} (?:were|was) analy[sz]ed\b",
     rf"(?:among|of) the {_C} (?:who underwent|evaluated|assessed|analy[sz]ed)"
     r"[^.]*?(?:efficacy|evaluation)",
+    # '18 of 20 patients completed the study' (the 18); 'Data from 412 participants were
+    # analysed'; 'The intention-to-treat population comprised 301 patients'
+    rf"{_N} of (?:the |all )?{_C} (?:\w+ )?completed the (?:study|trial)\b",
+    rf"\b(?:data|results|outcomes?|samples?) (?:from|of|for) {_C} (?:were|was) "
+    r"(?:analy[sz]ed|included in the (?:\w+ )?analys[ie]s)",
+    rf"\bthe (?:final |primary |efficacy |modified )?(?:intention[- ]to[- ]treat|per[- ]protocol|"
+    rf"efficacy|full analysis|evaluable) (?:analysis |population |set |sample )"
+    rf"(?:included|comprised|consisted of|was made up of) {_C}",
+    rf"(?:^|[,;] (?:and |but )?){_C} (?:were|was) (?:evaluable|assessable) (?:for|in)\b",
+    rf"(?:^|[,;] (?:and |but )?)(?:only )?{_C} (?:were|was) (?:included in|available for) "
+    r"(?:the )?(?:final |primary |efficacy |per[- ]protocol |intention[- ]to[- ]treat )?"
+    r"analys[ie]s",
 )]
+#: A count whose own words say it is the analysed: '16 evaluable patients'.
+_EVALUABLE_PHRASE = re.compile(r"\b(?:evaluable|assessable|analy[sz]able)\b", re.IGNORECASE)
 
 
 def _analysed(s: _Sentence) -> int | None:
     if s.japanese:
         m = _first([_JA_ANALYSED], s.folded)
         return parse_int(m.group(1)) if m else None
-    marked, values, _ = _mark_counts(_without_parentheses(s.num))
+    marked, values, phrases = _mark_counts(_without_parentheses(s.num))
     if not values:
         return None
     for i, pattern in enumerate(_ANALYSED):
         m = pattern.search(marked)
         if m:  # '62 of 90 patients were evaluated': the 62, a bare number
-            return _count(m.group(1)) if i == 2 else values[int(m.group(1))]
-    return None
+            return _count(m.group(1)) if i in (2, 8) else values[int(m.group(1))]
+    evaluable = [v for v, phrase in zip(values, phrases, strict=True)
+                 if _EVALUABLE_PHRASE.search(phrase)]
+    return evaluable[0] if len(evaluable) == 1 else None
 
 
 def _follow_up(s: _Sentence) -> tuple[float, str | None, int] | None:
@@ -755,10 +792,47 @@ def _follow_up(s: _Sentence) -> tuple[float, str | None, int] | None:
                 qualifier
             if q is None and re.match(r"\s*\((?:SD\s*)?\d+(?:\.\d+)?\)", text[m.end():]):
                 q = "mean"  # '3.8 years (0.3)': a mean with its SD
-            if q is None and re.search(r"\bup to\b", m.group(0), re.IGNORECASE):
-                q = "up to"
+            if q is None and (re.search(r"\bup to\b", m.group(0), re.IGNORECASE) or
+                              re.search(r"\bmaximum (?:of )?$", text[:m.start()][-12:],
+                                        re.IGNORECASE)):
+                q = "up to"  # 'a maximum follow-up of one year
             return months, q, strength
     return None
+
+
+def registry_follow_up(texts: Iterable[tuple[str, str]]) -> Reading | None:
+    """The follow-up a registry record's title or descriptions state (each `(text,
+    locator)`): 'a maximum follow-up of one year', 'Each participant will be in the study
+    for up to 64 weeks'. Never an outcome's time frame (those are not given here), nor a
+    study's length as an adjective ('This is a 68-week study'): that is not said to be how
+    long each participant is followed."""
+    found: list[tuple[int, int, float, str | None, str, str]] = []
+    for order, (text, locator) in enumerate(texts):
+        for sentence in sentences(text):
+            folded = fold(sentence)
+            s = _Sentence(sentence, folded, numeric(folded), None, locator,
+                          bool(re.search(r"[぀-ヿ一-鿿]", folded)))
+            if not GATES["follow_up"].search(s.num):
+                continue
+            fu = _follow_up(s)
+            if fu is not None:
+                found.append((fu[2], order, fu[0], fu[1], sentence, locator))
+    if not found:
+        return None
+    _, _, months, qualifier, quote, locator = min(found, key=lambda f: (f[0], f[1]))
+    return Reading(field="follow_up", value=months, unit="months", qualifier=qualifier,
+                   quote=quote, locator=locator)
+
+
+def described_design(text: str) -> set[str]:
+    """Design tags the sentences of a registry's description state about the trial."""
+    return {tag for sentence in sentences(text)[:60] for tag in _design(sentence)}
+
+
+def design_words(text: str) -> set[str]:
+    """Design tags a sentence or title states in words ('Placebo-Controlled',
+    'Non-randomized'): what a registry's coded fields may leave out."""
+    return _design(text)
 
 
 def _time_points(text: str) -> list[float]:
@@ -969,7 +1043,8 @@ _DESIGN: dict[str, str] = {
     "open-label": r"\bopen[- ]label\b(?! (?:extension|period|part|stage|follow-up|continuation|"
                   r"run-in|lead-in|treatment period|phase(?![\s-]*(?:[0-4]|i{1,3}v?|iv)\b)))|"
                   r"\bnon-?blinded\b|\bunblinded\b|\bunmasked\b|"
-                  r"\bopen,? (?:(?:prospective|randomi[sz]ed|parallel|multi-?cent(?:re|er)|"
+                  r"\bopen,? (?:(?:prospective|randomi[sz]ed|parallel(?:[- ](?:arm|group))?|"
+                  r"multi-?cent(?:re|er)|"
                   r"controlled|comparative|clinical|pilot|pivotal|phase \w+|two-arm|crossover|"
                   r"non-?comparative|single-arm|,|and) ?){0,5}(?:trial|study|design)\b",
     "single-arm": r"\bsingle[- ](?:arm|group)\b|\bone[- ]arm\b|\buncontrolled (?:trial|study|"

@@ -15,6 +15,7 @@ from typing import Any
 from auditor.errors import ConfigError, ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document, dig
+from auditor.read.prose import described_design, design_words, registry_follow_up
 from auditor.read.values import (
     find_ids,
     normalize_id,
@@ -141,6 +142,17 @@ def read_study(study: dict, root: str) -> list[Reading]:
 
     readings += _design(proto, p)
     readings += _outcomes(proto, p)
+    # How long participants stay in the study, as the title or descriptions say it (the
+    # outcomes' time frames are when each is measured, not the follow-up).
+    described = [(str(ident[k]), f"{p}.identificationModule.{k}")
+                 for k in ("officialTitle", "briefTitle")
+                 if ident.get(k)][:1]
+    described += [(str(text), f"{p}.descriptionModule.{k}") for k, text in
+                  (proto.get("descriptionModule") or {}).items()
+                  if k in ("briefSummary", "detailedDescription") and text]
+    follow_up = registry_follow_up(described)
+    if follow_up is not None:
+        readings.append(follow_up)
 
     refs = dig(proto, "referencesModule.references") or []
     pmids = [normalize_id(f"PMID:{r['pmid']}") for r in refs if r.get("pmid")]
@@ -185,6 +197,26 @@ def _design(proto: dict, p: str) -> list[Reading]:
     quote = "; ".join(f"{k}: {v}" for k, v in stated.items() if v)
     if arm_types & CONTROL_ARMS:
         quote += f"; armGroups: {', '.join(sorted(arm_types & CONTROL_ARMS))}"
+    if model == "CROSSOVER" and allocation == "RANDOMIZED":
+        tags.add("controlled")  # each participant has the compared conditions in turn
+    # The title says in words what coded fields may leave out: a 'Placebo-Controlled' trial
+    # whose arms are typed EXPERIMENTAL, a 'Non-randomized' one with allocation N/A.
+    title = str(dig(proto, "identificationModule.officialTitle") or
+                dig(proto, "identificationModule.briefTitle") or "")
+    worded = design_words(title) if title else set()
+    added = set()
+    described = " ".join(str(v) for k, v in (proto.get("descriptionModule") or {}).items()
+                         if k in ("briefSummary", "detailedDescription") and v)
+    if "single-arm" not in tags and ("controlled" in worded or (
+            allocation in ("RANDOMIZED", "NON_RANDOMIZED") and
+            "controlled" in described_design(described))):
+        added.add("controlled")  # 'a randomized, blinded, controlled trial comparing …'
+        title = title if "controlled" in worded else "(description)"
+    if "non-randomised" in worded and allocation != "RANDOMIZED" and "single-arm" not in tags:
+        added.add("non-randomised")
+    if added - tags:
+        tags |= added
+        quote += f"; title: {title}"
     if quote:
         readings.append(Reading(field="design", value=sorted(tags), quote=quote.strip("; "),
                                 locator=f"{m}.designInfo"))

@@ -21,6 +21,7 @@ from xml.etree.ElementTree import Element
 from auditor.errors import ParseError
 from auditor.models import Reading
 from auditor.read.documents import Document
+from auditor.read.prose import described_design, design_words, registry_follow_up
 from auditor.read.values import (
     find_ids,
     normalize_id,
@@ -122,6 +123,15 @@ def read_study(study: Element) -> list[Reading]:
 
     readings += _design(study, r)
     readings += _outcomes(study, r)
+    described = [(_text(study.find(tag)), f"{r}/{tag}") for tag in ("official_title",
+                                                                    "brief_title")
+                 if _text(study.find(tag))][:1]
+    described += [(_text(study.find(f"{tag}/textblock")), f"{r}/{tag}/textblock")
+                  for tag in ("brief_summary", "detailed_description")
+                  if _text(study.find(f"{tag}/textblock"))]
+    follow_up = registry_follow_up(described)
+    if follow_up is not None:
+        readings.append(follow_up)
 
     refs = [(tag, ref) for tag in ("reference", "results_reference")
             for ref in study.findall(tag) if _text(ref.find("PMID"))]
@@ -182,12 +192,29 @@ def _design(study: Element, r: str) -> list[Reading]:
         tags.add("controlled")
     elif model.startswith("single group"):  # one group, and no comparator arm contradicts it
         tags.add("single-arm")
+    if model.startswith("crossover") and allocation == "randomized":
+        tags.add("controlled")  # each participant has the compared conditions in turn
+    title = _text(study.find("official_title")) or _text(study.find("brief_title"))
+    worded = design_words(title) if title else set()
+    described = " ".join(_text(study.find(f"{tag}/textblock"))
+                         for tag in ("brief_summary", "detailed_description"))
+    if allocation in ("randomized", "non-randomized") and "controlled" not in worded and \
+            "controlled" in described_design(described):
+        worded = worded | {"controlled"}  # 'a randomized, blinded, controlled trial …'
+        title = "(description)"
+    added = ({"controlled"} & worded if "single-arm" not in tags else set()) | \
+        ({"non-randomised"} & worded if allocation != "randomized" and "single-arm" not in tags
+         else set())
+    titled = bool(added - tags)
+    tags |= added
     if aspects:
         design_text = _text(study.find("study_design"))
         quote = design_text if study.find("study_design_info") is None else "; ".join(
             f"{k}: {v}" for k, v in aspects.items())
         if controls:
             quote += f"; arm_group_type: {', '.join(controls)}"
+        if titled:
+            quote += f"; title: {title}"
         readings.append(Reading(field="design", value=sorted(tags), quote=quote,
                                 locator=f"{r}/study_design_info" if study.find(
                                     "study_design_info") is not None else f"{r}/study_design"))
