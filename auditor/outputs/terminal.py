@@ -42,28 +42,6 @@ def color_wanted(forced: bool | None, stream: IO[Any] | None = None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def findings_json(findings: list[Finding], claims: list[Claim]) -> dict[str, Any]:
-    """The stable JSON shape of `auditor compare --json` and `auditor audit --json`."""
-    return {
-        "findings": [
-            {"id": f.id, "subject": f.subject, "field": f.field, "kind": f.kind, "rule": f.rule,
-             "severity": f.severity, "message": f.message,
-             "sources": [{"source": s.source, "kind": s.kind, "value": s.value,
-                          "quote": s.quote, "locator": s.locator, "url": s.url,
-                          "snapshot_sha256": s.snapshot_sha256} for s in f.sources],
-             "details": f.details}
-            for f in findings],
-        "claims": claims_json(claims),
-    }
-
-
-def claims_json(claims: list[Claim]) -> list[dict[str, Any]]:
-    return [{"subject": c.subject, "source": c.source, "kind": c.source_kind, "role": c.role,
-             "field": c.field, "qualifier": c.qualifier, "value": c.value, "unit": c.unit,
-             "quote": c.quote, "locator": c.locator, "url": c.url,
-             "snapshot_sha256": c.snapshot_sha256} for c in claims]
-
-
 def cells_wide(text: str) -> int:
     """Display cells of a text: East-Asian wide and full-width characters take two; ANSI
     colour codes take none."""

@@ -513,16 +513,26 @@ def findings(db: sqlite_utils.Database, *, status: str | None = "open",
              subject: str | None = None) -> list[dict[str, Any]]:
     """Findings with their sources and last review, as plain dicts (the JSON output shape).
     `status` "open" means current and not dismissed (open, confirmed or contested)."""
-    where, params = [], []
+    where, params = finding_filter(status=status, subject=subject)
+    return findings_where(db, " and ".join(where) or None, params)
+
+
+def finding_filter(*, status: str | None = None, subject: str | None = None,
+                   severity: str | None = None) -> tuple[list[str], list[Any]]:
+    """SQL conditions and parameters selecting findings: `status` "open" is current and not
+    dismissed (open, confirmed or contested), None or "all" is every status."""
+    where: list[str] = []
+    params: list[Any] = []
     if status == "open":
         where.append(f"status in {reviews.OPEN!r}")
-    elif status:
+    elif status and status != "all":
         where.append("status = ?")
         params.append(status)
-    if subject:
-        where.append("subject = ?")
-        params.append(subject)
-    return findings_where(db, " and ".join(where) or None, params)
+    for column, value in (("subject", subject), ("severity", severity)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    return where, params
 
 
 def findings_where(db: sqlite_utils.Database, where: str | None, params: list[Any]

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from auditor.store import reviews
+from auditor.store import finding_filter, reviews
 from auditor.store.views import VIEWS, _statement
 
 #: Tables a database needs for the pages to make sense: the plugin ignores other databases.
@@ -87,18 +87,7 @@ def findings_list(db: sqlite_utils.Database, *, status: str = "open",
                   limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """(a page of findings, most severe first, each with its sides and last review; how many
     match). `status` "open" means current and not dismissed; "all" means every finding."""
-    where, params = [], []
-    if status == "open":
-        where.append(f"status in {reviews.OPEN!r}")
-    elif status != "all":
-        where.append("status = ?")
-        params.append(status)
-    if subject:
-        where.append("subject = ?")
-        params.append(subject)
-    if severity:
-        where.append("severity = ?")
-        params.append(severity)
+    where, params = finding_filter(status=status, subject=subject, severity=severity)
     clause = f"where {' and '.join(where)}" if where else ""
     total = db.execute(f"select count(*) from findings {clause}", params).fetchone()[0]
     rows = list(db.query(
